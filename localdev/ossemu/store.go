@@ -1,0 +1,364 @@
+package ossemu
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc64"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Layout of one bucket under Config.Dir:
+//
+//	<bucket>/meta/<hh>/<sha256(key)>.json   object metadata (the commit point)
+//	<bucket>/data/<hh>/<id>                  object bytes, immutable once written
+//	<bucket>/uploads/<uploadId>/...          multipart uploads in progress
+//	<bucket>/tmp/                            files being written
+//
+// Every write of an object goes to a fresh data file; the object changes when
+// its metadata file is renamed into place, and the old data file is removed
+// afterwards. A crash leaves at worst an unreferenced data file, which the
+// next Open removes. Files are not fsynced: they survive a process restart,
+// not a power cut.
+
+var crcTable = crc64.MakeTable(crc64.ECMA)
+
+// objectMeta describes one stored object. A value is never modified once it
+// is in the index; changes replace it.
+type objectMeta struct {
+	Key          string            `json:"key"`
+	Data         string            `json:"data"`
+	Size         int64             `json:"size"`
+	ETag         string            `json:"etag"`          // upper-case hex, no quotes
+	MD5          string            `json:"md5,omitempty"` // base64, Normal objects only
+	CRC64        uint64            `json:"crc64"`
+	Type         string            `json:"type"` // Normal or Multipart
+	ContentType  string            `json:"contentType"`
+	Headers      map[string]string `json:"headers,omitempty"` // Cache-Control, ...
+	Meta         map[string]string `json:"meta,omitempty"`    // x-oss-meta-* suffixes
+	Tags         []tag             `json:"tags,omitempty"`
+	LastModified time.Time         `json:"lastModified"`
+}
+
+// tag is one object tag.
+type tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// bucket is one bucket's index and directory.
+type bucket struct {
+	name string
+	dir  string
+
+	mu      sync.Mutex
+	objects map[string]*objectMeta
+	sorted  []string // keys of objects, sorted; nil when stale
+}
+
+func openBucket(root, name string) (*bucket, error) {
+	b := &bucket{name: name, dir: filepath.Join(root, name), objects: map[string]*objectMeta{}}
+	for _, sub := range []string{"meta", "data", "uploads", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(b.dir, sub), 0o755); err != nil {
+			return nil, fmt.Errorf("ossemu: open bucket %q: %w", name, err)
+		}
+	}
+	if err := b.load(); err != nil {
+		return nil, fmt.Errorf("ossemu: open bucket %q: %w", name, err)
+	}
+	return b, nil
+}
+
+// load reads every metadata file and removes data files nothing refers to.
+func (b *bucket) load() error {
+	os.RemoveAll(filepath.Join(b.dir, "tmp"))
+	if err := os.MkdirAll(filepath.Join(b.dir, "tmp"), 0o755); err != nil {
+		return err
+	}
+	metaDir, dataDir := filepath.Join(b.dir, "meta"), filepath.Join(b.dir, "data")
+	err := filepath.WalkDir(metaDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
+			return err
+		}
+		var m objectMeta
+		if err := readJSON(p, &m); err != nil {
+			return err
+		}
+		b.objects[m.Key] = &m
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	used := map[string]bool{}
+	for _, m := range b.objects {
+		used[m.Data] = true
+	}
+	return filepath.WalkDir(dataDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !used[d.Name()] {
+			return os.Remove(p)
+		}
+		return err
+	})
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (b *bucket) dataPath(id string) string {
+	return filepath.Join(b.dir, "data", id[:2], id)
+}
+
+func (b *bucket) metaPath(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	h := hex.EncodeToString(sum[:])
+	return filepath.Join(b.dir, "meta", h[:2], h+".json")
+}
+
+// staged is a data file written but not yet part of any object.
+type staged struct {
+	id   string
+	size int64
+	md5  []byte
+	crc  uint64
+}
+
+// errTooLarge is returned by stage when the body exceeds its limit.
+var errTooLarge = errors.New("too large")
+
+// stage streams r into a new data file, hashing it on the way. It reads at
+// most limit bytes and fails with errTooLarge if there are more.
+func (b *bucket) stage(r io.Reader, limit int64) (*staged, error) {
+	id := newID()
+	p := b.dataPath(id)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	st, err := copyHashed(f, r, limit)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(p)
+		return nil, err
+	}
+	st.id = id
+	return st, nil
+}
+
+// copyBuffers holds the buffers bodies are copied through: larger than
+// io.Copy's default, to make fewer write calls.
+var copyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 256<<10)
+	return &b
+}}
+
+// copyHashed copies up to limit bytes of r to w while computing MD5 and CRC64.
+func copyHashed(w io.Writer, r io.Reader, limit int64) (*staged, error) {
+	md := md5.New()
+	crc := crc64.New(crcTable)
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	n, err := io.CopyBuffer(io.MultiWriter(w, md, crc), io.LimitReader(r, limit+1), *buf)
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, errTooLarge
+	}
+	return &staged{size: n, md5: md.Sum(nil), crc: crc.Sum64()}, nil
+}
+
+// discard removes a staged data file that will not be committed.
+func (b *bucket) discard(id string) {
+	os.Remove(b.dataPath(id))
+}
+
+// lookup returns the metadata of key.
+func (b *bucket) lookup(key string) (*objectMeta, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.objects[key]
+	return m, ok
+}
+
+// open returns the metadata of key and its data, opened under the lock so
+// that a concurrent overwrite cannot remove the file first.
+func (b *bucket) open(key string) (*objectMeta, *os.File, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.objects[key]
+	if !ok {
+		return nil, nil, errNoSuchKey()
+	}
+	f, err := os.Open(b.dataPath(m.Data))
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, f, nil
+}
+
+// commit makes m the object at m.Key. With forbidOverwrite it fails with
+// FileAlreadyExists when the key exists. It returns the replaced object.
+func (b *bucket) commit(m *objectMeta, forbidOverwrite bool) (*objectMeta, error) {
+	b.mu.Lock()
+	old, exists := b.objects[m.Key]
+	if exists && forbidOverwrite {
+		b.mu.Unlock()
+		return nil, errFileExists()
+	}
+	if err := b.writeMeta(m); err != nil {
+		b.mu.Unlock()
+		return nil, err
+	}
+	b.objects[m.Key] = m
+	if !exists {
+		b.sorted = nil
+	}
+	b.mu.Unlock()
+	if exists && old.Data != m.Data {
+		os.Remove(b.dataPath(old.Data))
+	}
+	return old, nil
+}
+
+// replaceMeta swaps the metadata of an existing object whose data file is
+// unchanged, as tagging does; update returns the new metadata from the old.
+func (b *bucket) replaceMeta(key string, update func(*objectMeta) (*objectMeta, error)) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old, ok := b.objects[key]
+	if !ok {
+		return errNoSuchKey()
+	}
+	m, err := update(old)
+	if err != nil {
+		return err
+	}
+	if err := b.writeMeta(m); err != nil {
+		return err
+	}
+	b.objects[key] = m
+	return nil
+}
+
+// linkTo gives the data of key a second name, a new data file of dst, for a
+// copy. Data files are immutable, so the copy shares the bytes.
+func (b *bucket) linkTo(key string, dst *bucket) (*objectMeta, string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.objects[key]
+	if !ok {
+		return nil, "", errNoSuchKey()
+	}
+	id := newID()
+	p := dst.dataPath(id)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, "", err
+	}
+	if err := os.Link(b.dataPath(m.Data), p); err != nil {
+		return nil, "", err
+	}
+	return m, id, nil
+}
+
+// remove deletes key and reports the object it removed, if any.
+func (b *bucket) remove(key string) (*objectMeta, error) {
+	b.mu.Lock()
+	m, ok := b.objects[key]
+	if !ok {
+		b.mu.Unlock()
+		return nil, nil
+	}
+	if err := os.Remove(b.metaPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		b.mu.Unlock()
+		return nil, err
+	}
+	delete(b.objects, key)
+	b.sorted = nil
+	b.mu.Unlock()
+	os.Remove(b.dataPath(m.Data))
+	return m, nil
+}
+
+// scan calls fn, under the lock, for each object whose key is from or
+// greater, in key order, until fn returns false.
+func (b *bucket) scan(from string, fn func(*objectMeta) bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sorted == nil {
+		b.sorted = make([]string, 0, len(b.objects))
+		for k := range b.objects {
+			b.sorted = append(b.sorted, k)
+		}
+		sort.Strings(b.sorted)
+	}
+	for i := sort.SearchStrings(b.sorted, from); i < len(b.sorted); i++ {
+		if !fn(b.objects[b.sorted[i]]) {
+			return
+		}
+	}
+}
+
+func (b *bucket) writeMeta(m *objectMeta) error {
+	return b.writeJSON(b.metaPath(m.Key), m)
+}
+
+// writeJSON writes v to path atomically: a temporary file renamed into place.
+func (b *bucket) writeJSON(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.writeFile(path, data)
+}
+
+func (b *bucket) writeFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Join(b.dir, "tmp"), "meta-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
