@@ -13,6 +13,7 @@ test:
 	$(GO) test -count=1 -timeout 20m ./...
 
 bench:
+	@mkdir -p build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./... 2>&1 | tee build/bench.txt
 
 build:

@@ -18,18 +18,51 @@ import (
 )
 
 // fixtureKind is what each fixture must be recognised as, and the runtime
-// type it decodes into.
-var fixtureKind = map[string]struct {
+// type it decodes into. It is derived from the file names on disk, so a new
+// fixture is covered by every test here as soon as it is added.
+var fixtureKind = kindsByName()
+
+type fixtureType struct {
 	kind runtime.Kind
 	new  func() any
+}
+
+// kindPrefixes maps a fixture name prefix to the kind the runtime must sniff.
+var kindPrefixes = []struct {
+	prefix string
+	kind   runtime.Kind
 }{
-	FCHTTPGet:          {runtime.KindFCHTTP, func() any { return new(runtime.FCHTTPEvent) }},
-	FCHTTPPostBinary:   {runtime.KindFCHTTP, func() any { return new(runtime.FCHTTPEvent) }},
-	FCTimer:            {runtime.KindTimer, func() any { return new(runtime.TimerEvent) }},
-	FCOSSObjectCreated: {runtime.KindOSS, func() any { return new(runtime.OSSEvent) }},
-	LambdaHTTPV2:       {runtime.KindLambdaHTTP, func() any { return new(runtime.LambdaHTTPEvent) }},
-	DingTalkCheckURL:   {runtime.KindFCHTTP, func() any { return new(runtime.FCHTTPEvent) }},
-	DingTalkUserAddOrg: {runtime.KindFCHTTP, func() any { return new(runtime.FCHTTPEvent) }},
+	{"fc-http-", runtime.KindFCHTTP},
+	{"dingtalk-", runtime.KindFCHTTP},
+	{"fc-timer", runtime.KindTimer},
+	{"fc-oss-", runtime.KindOSS},
+	{"lambda-http-", runtime.KindLambdaHTTP},
+	{"fc-invoke-", runtime.KindInvoke},
+}
+
+var typeOfKind = map[runtime.Kind]func() any{
+	runtime.KindFCHTTP:     func() any { return new(runtime.FCHTTPEvent) },
+	runtime.KindTimer:      func() any { return new(runtime.TimerEvent) },
+	runtime.KindOSS:        func() any { return new(runtime.OSSEvent) },
+	runtime.KindLambdaHTTP: func() any { return new(runtime.LambdaHTTPEvent) },
+	runtime.KindInvoke:     func() any { return new(map[string]any) },
+}
+
+// kindsByName gives every fixture the kind its name prefix declares; a
+// fixture without a known prefix gets the kind "" and fails TestNamesDeclareKind.
+func kindsByName() map[string]fixtureType {
+	m := map[string]fixtureType{}
+	for _, name := range Names() {
+		var kind runtime.Kind
+		for _, p := range kindPrefixes {
+			if strings.HasPrefix(name, p.prefix) {
+				kind = p.kind
+				break
+			}
+		}
+		m[name] = fixtureType{kind: kind, new: typeOfKind[kind]}
+	}
+	return m
 }
 
 func load(t *testing.T, name string) []byte {
@@ -50,14 +83,18 @@ func generic(t *testing.T, b []byte) any {
 	return v
 }
 
-func TestEveryFixtureIsListed(t *testing.T) {
-	var listed []string
-	for name := range fixtureKind {
-		listed = append(listed, name)
+func TestNamesDeclareKind(t *testing.T) {
+	for name, fk := range fixtureKind {
+		if fk.kind == "" {
+			t.Errorf("fixture %q: name has no kind prefix (fc-http-, dingtalk-, fc-timer, "+
+				"fc-oss-, lambda-http-, fc-invoke-)", name)
+		}
 	}
-	sort.Strings(listed)
-	if diff := cmp.Diff(listed, Names()); diff != "" {
-		t.Errorf("fixtures on disk vs. this test's table (-table +disk):\n%s", diff)
+	for _, name := range []string{FCHTTPGet, FCHTTPPostBinary, FCTimer, FCOSSObjectCreated,
+		LambdaHTTPV2, DingTalkCheckURL, DingTalkUserAddOrg} {
+		if _, ok := fixtureKind[name]; !ok {
+			t.Errorf("fixture %q is named in events.go but missing on disk", name)
+		}
 	}
 	if _, err := Load("nope.json"); err == nil {
 		t.Errorf("Load(nope.json) succeeded, want an error")
@@ -106,6 +143,10 @@ func (rec *recorder) function() runtime.Function {
 		}),
 		Timer: func(context.Context, runtime.TimerEvent) error { rec.kind = "timer"; return nil },
 		OSS:   func(context.Context, runtime.OSSEvent) error { rec.kind = "oss"; return nil },
+		Invoke: func(context.Context, json.RawMessage) (any, error) {
+			rec.kind = "invoke"
+			return nil, nil
+		},
 	}
 }
 
@@ -117,7 +158,7 @@ func readBody(r *http.Request) []byte {
 
 func TestFixturesReachTheirHandler(t *testing.T) {
 	want := map[runtime.Kind]string{runtime.KindFCHTTP: "http", runtime.KindLambdaHTTP: "http",
-		runtime.KindTimer: "timer", runtime.KindOSS: "oss"}
+		runtime.KindTimer: "timer", runtime.KindOSS: "oss", runtime.KindInvoke: "invoke"}
 	for name, fk := range fixtureKind {
 		var rec recorder
 		f := rec.function()
@@ -214,8 +255,23 @@ var wrongTypes = map[string]struct {
 	DingTalkUserAddOrg: {[]string{"requestContext", "http", "method"}, 7, "method"},
 }
 
+// wrongTypeByKind is the mutation for fixtures that wrongTypes does not name.
+var wrongTypeByKind = map[runtime.Kind]struct {
+	path   []string
+	value  any
+	wantIn string
+}{
+	runtime.KindFCHTTP:     {[]string{"headers"}, 42, "headers"},
+	runtime.KindTimer:      {[]string{"triggerTime"}, true, "triggerTime"},
+	runtime.KindOSS:        {[]string{"events", "0", "oss", "object", "size"}, "big", "size"},
+	runtime.KindLambdaHTTP: {[]string{"requestContext", "timeEpoch"}, "soon", "timeEpoch"},
+}
+
 func TestMalformed(t *testing.T) {
 	for name, fk := range fixtureKind {
+		if fk.kind == runtime.KindInvoke {
+			continue // any JSON is a valid direct invocation payload
+		}
 		t.Run(name, func(t *testing.T) {
 			raw := load(t, name)
 			truncated := raw[:len(raw)/2]
@@ -223,7 +279,10 @@ func TestMalformed(t *testing.T) {
 				!strings.Contains(err.Error(), "unexpected end of JSON input") {
 				t.Errorf("Sniff(truncated) error = %v, want ErrMalformedEvent at end of input", err)
 			}
-			wt := wrongTypes[name]
+			wt, ok := wrongTypes[name]
+			if !ok {
+				wt = wrongTypeByKind[fk.kind]
+			}
 			bad := mutate(t, raw, wt.path, wt.value)
 			err := runtime.Decode(fk.kind, bad, fk.new())
 			if !errors.Is(err, runtime.ErrMalformedEvent) || !strings.Contains(err.Error(), wt.wantIn) ||

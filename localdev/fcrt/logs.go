@@ -9,9 +9,11 @@ import (
 )
 
 // logSink writes an instance's output line by line, each prefixed with the function,
-// the instance and the request id in progress. The request id comes from the SDK's
-// "FC Invoke Start RequestId: <id>" markers on stdout, which are themselves not echoed;
-// between markers (stderr can overtake stdout) it is the last job handed to the instance.
+// the instance and the request id in progress. The request id is, in order: the one a
+// structured line carries itself ("request_id":"<id>"), the job the harness handed to
+// the instance (one at a time, so it is the one running), or the SDK's
+// "FC Invoke Start RequestId: <id>" markers on stdout, which are themselves not echoed.
+// stdout and stderr are separate pipes, so markers alone can lag behind stderr lines.
 type logSink struct {
 	out      io.Writer
 	function string
@@ -74,10 +76,13 @@ func (s *logSink) emit(line string, stdout bool) {
 	if stdout && !s.marker(line) {
 		return
 	}
+	req := lineRequestID(line)
 	s.mu.Lock()
-	req := s.request
 	if req == "" {
 		req = s.job
+	}
+	if req == "" {
+		req = s.request
 	}
 	s.mu.Unlock()
 	if req == "" {
@@ -86,6 +91,21 @@ func (s *logSink) emit(line string, stdout bool) {
 	outMu.Lock()
 	fmt.Fprintf(s.out, "%s[%s] %s | %s\n", s.function, s.instance, req, line)
 	outMu.Unlock()
+}
+
+// lineRequestID returns the request id a JSON log line carries, or "".
+func lineRequestID(line string) string {
+	const key = `"request_id":"`
+	i := strings.Index(line, key)
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+len(key):]
+	j := strings.IndexByte(rest, '"')
+	if j <= 0 {
+		return ""
+	}
+	return rest[:j]
 }
 
 // lineWriter splits a stream into lines for its sink and keeps the last few.
