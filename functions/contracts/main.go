@@ -1,12 +1,12 @@
-// Command contracts is the xietong-contracts function.
-//
-// Until issue #4 lands it answers only the runtime's health route
-// (GET .../healthz) and nothing else.
+// Command contracts is the xietong-contracts function: contract records,
+// upload grants, verification of files landing in OSS (the OSS trigger),
+// versions and download grants. The logic is package contracts.
 package main
 
 import (
 	"os"
 
+	"github.com/xietong/xietong/shared/contracts"
 	"github.com/xietong/xietong/shared/runtime"
 )
 
@@ -16,9 +16,14 @@ func main() {
 		logger.Error("config", "error", err)
 		os.Exit(1)
 	}
+	svc, err := contracts.FromEnv(os.Getenv)
+	if err != nil {
+		logger.Error("config", "error", err)
+		os.Exit(1)
+	}
 
-	// TODO(#4): the capability this function exists for.
-	f := runtime.Function{Name: "contracts", Logger: logger}
+	f := runtime.Function{Name: "contracts", Logger: logger, HTTP: svc.Handler(),
+		OSS: svc.HandleOSS}
 
 	if err := runtime.Start(f); err != nil {
 		logger.Error("start", "error", err)

@@ -1,0 +1,393 @@
+package contracts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+	"github.com/google/uuid"
+
+	"github.com/xietong/xietong/shared/access"
+	"github.com/xietong/xietong/shared/blob"
+	"github.com/xietong/xietong/shared/tables"
+)
+
+// idemTTL is how long an Idempotency-Key of a create is remembered.
+const idemTTL = 24 * time.Hour
+
+func pathCorp(r *http.Request) (string, error) {
+	corp := r.PathValue("corp")
+	if !corpRE.MatchString(corp) {
+		return "", invalid([]FieldError{{"corp", "a corp id, 1-64 of A-Z a-z 0-9 _ . -"}})
+	}
+	return corp, nil
+}
+
+// loadContract reads the contract named by the path and checks that the
+// caller may do a to it.
+func (s *Service) loadContract(r *http.Request, c caller, a access.Action) (*Contract, error) {
+	corp, err := pathCorp(r)
+	if err != nil {
+		return nil, err
+	}
+	id := r.PathValue("id")
+	if !idRE.MatchString(id) {
+		return nil, invalid([]FieldError{{"id", "a contract id, 1-64 of A-Z a-z 0-9 _ -"}})
+	}
+	ct, err := s.getContract(r.Context(), tables.TenantKey(corp), id)
+	if errors.Is(err, tables.ErrNotFound) {
+		return nil, apiErr(http.StatusNotFound, "contract_not_found", "no such contract")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.authorize(r.Context(), c, a, corp, ct.ProjectID, ct.PartyCorps()); err != nil {
+		return nil, err
+	}
+	return ct, nil
+}
+
+func (s *Service) create(w http.ResponseWriter, r *http.Request, c caller) error {
+	corp, err := pathCorp(r)
+	if err != nil {
+		return err
+	}
+	var req CreateRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if errs := req.Validate(); errs != nil {
+		return invalid(errs)
+	}
+	ctx, tid := r.Context(), tables.TenantKey(corp)
+	parties := (&Contract{Parties: req.Parties}).PartyCorps()
+	if _, err := s.authorize(ctx, c, access.ContractCreate, corp, req.ProjectID, parties); err != nil {
+		return err
+	}
+	if err := s.checkMilestones(ctx, tid, req.ProjectID, req.MilestoneIDs); err != nil {
+		return err
+	}
+	return s.idempotent(w, r, c, tid, req, func() (any, error) {
+		return s.insert(ctx, corp, c, req)
+	})
+}
+
+func (s *Service) insert(ctx context.Context, corp string, c caller,
+	req CreateRequest) (*Contract, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	ct := &Contract{ID: s.newContractID(), Corp: corp, ProjectID: req.ProjectID,
+		Title: req.Title, Parties: req.Parties, AmountFen: req.AmountFen,
+		Currency: req.Currency, MilestoneIDs: req.MilestoneIDs, Status: Draft,
+		CreatedBy: c.uid, CreatedAt: now, UpdatedAt: now, Ver: 1}
+	if ct.MilestoneIDs == nil {
+		ct.MilestoneIDs = []string{}
+	}
+	tid := tables.TenantKey(corp)
+	if _, err := s.db.Create(ctx, tables.Contract.Name, tables.Key{tid, ct.ID},
+		contractCols(ct)); err != nil {
+		return nil, err
+	}
+	return ct, s.activity(ctx, tid, c.uid, "contract.created", ct.ID,
+		map[string]any{"project": ct.ProjectID, "title": ct.Title})
+}
+
+// idempotent runs do once per Idempotency-Key header (when there is one) and
+// answers 201 with its result, replaying the stored answer for a repeat.
+func (s *Service) idempotent(w http.ResponseWriter, r *http.Request, c caller, tid string,
+	req any, do func() (any, error)) error {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		v, err := do()
+		if err == nil {
+			writeJSON(w, http.StatusCreated, v)
+		}
+		return err
+	}
+	if len(key) > 128 {
+		return invalid([]FieldError{{"Idempotency-Key", "at most 128 characters"}})
+	}
+	body, _ := json.Marshal(req)
+	sum := sha256.Sum256(append([]byte(r.URL.Path+"\n"), body...))
+	hash, ik := hex.EncodeToString(sum[:]), tables.Key{tid, "contracts/" + c.uid + "/" + key}
+	cl, err := s.db.Claim(r.Context(), tables.Idem.Name, ik, hash, idemTTL)
+	switch {
+	case errors.Is(err, tables.ErrConflict):
+		return apiErr(http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"this Idempotency-Key was used for a different request")
+	case err != nil:
+		return err
+	case !cl.Fresh && cl.State == tables.StateDone:
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusCreated)
+		w.Write(cl.Result)
+		return nil
+	case !cl.Fresh:
+		return apiErr(http.StatusConflict, "in_progress", "the same request is still running")
+	}
+	v, err := do()
+	if err != nil {
+		s.db.Release(r.Context(), tables.Idem.Name, ik, hash)
+		return err
+	}
+	out, _ := json.Marshal(v)
+	out = append(out, '\n')
+	if err := s.db.Complete(r.Context(), tables.Idem.Name, ik, hash, out); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusCreated)
+	w.Write(out)
+	return nil
+}
+
+// checkMilestones refuses milestone ids that are not milestones of project.
+func (s *Service) checkMilestones(ctx context.Context, tid, project string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	keys := make([]tables.Key, len(ids))
+	for i, id := range ids {
+		keys[i] = tables.Key{tid, project, id}
+	}
+	res, err := s.db.BatchGet(ctx, tables.Milestone.Name, keys, tables.Columns("ver"))
+	if err != nil {
+		return err
+	}
+	var errs []FieldError
+	for i, r := range res {
+		if r.Row == nil {
+			errs = append(errs, FieldError{fmt.Sprintf("milestoneIds[%d]", i),
+				"no such milestone in the project"})
+		}
+	}
+	if errs != nil {
+		return invalid(errs)
+	}
+	return nil
+}
+
+func (s *Service) list(w http.ResponseWriter, r *http.Request, c caller) error {
+	corp, err := pathCorp(r)
+	if err != nil {
+		return err
+	}
+	project := r.URL.Query().Get("projectId")
+	if !idRE.MatchString(project) {
+		return invalid([]FieldError{{"projectId", "required query parameter, a project id"}})
+	}
+	ctx, tid := r.Context(), tables.TenantKey(corp)
+	role, err := s.authorize(ctx, c, access.ProjectView, corp, project, nil)
+	if err != nil {
+		return err
+	}
+	// TODO(#4): read through a contract_by_project index and page with a
+	// cursor (requested in .team/tables-requests.md); this scans the tenant.
+	f := tablestore.NewSingleColumnCondition(colProject, tablestore.CT_EQUAL, project)
+	f.FilterIfMissing = true
+	rows, _, err := s.db.Page(ctx, tables.Contract.Name,
+		tables.Range{Prefix: tables.Key{tid}, Filter: f})
+	if err != nil {
+		return err
+	}
+	out := []*Contract{}
+	for _, row := range rows {
+		ct, err := contractFrom(row)
+		if err != nil {
+			return err
+		}
+		res := access.Resource{OwnerCorp: corp, ProjectRole: role, Parties: ct.PartyCorps()}
+		if access.Can(c.Subject, access.ContractRead, res) {
+			out = append(out, ct)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"contracts": out})
+	return nil
+}
+
+func (s *Service) get(w http.ResponseWriter, r *http.Request, c caller) error {
+	ct, err := s.loadContract(r, c, access.ContractRead)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ct)
+	return nil
+}
+
+func (s *Service) setStatus(w http.ResponseWriter, r *http.Request, c caller) error {
+	var req StatusRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	var errs []FieldError
+	if !req.Status.Valid() {
+		errs = append(errs, FieldError{"status", "one of draft, under_approval, signed, closed"})
+	}
+	if req.Ver < 1 {
+		errs = append(errs, FieldError{"ver", "required, the contract's ver as last read"})
+	}
+	if errs != nil {
+		return invalid(errs)
+	}
+	ct, err := s.loadContract(r, c, access.ContractUpdate)
+	if err != nil {
+		return err
+	}
+	if err := checkTransition(ct, req); err != nil {
+		return err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	tid := tables.TenantKey(ct.Corp)
+	ver, err := s.db.Update(r.Context(), tables.Contract.Name, tables.Key{tid, ct.ID}, req.Ver,
+		tables.Change{Set: tables.Cols{colStatus: string(req.Status), colUpdatedMS: ms(now)}})
+	if errors.Is(err, tables.ErrConflict) {
+		return staleVersion(req.Ver, err)
+	}
+	if err != nil {
+		return err
+	}
+	from := ct.Status
+	ct.Status, ct.UpdatedAt, ct.Ver = req.Status, now, ver
+	if err := s.activity(r.Context(), tid, c.uid, "contract.status_changed", ct.ID,
+		map[string]any{"from": from, "to": req.Status}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ct)
+	return nil
+}
+
+func checkTransition(ct *Contract, req StatusRequest) error {
+	if req.Ver != ct.Ver {
+		return &apiError{status: http.StatusConflict, code: "stale_version",
+			message: fmt.Sprintf("ver %d is stale; the contract is at ver %d", req.Ver, ct.Ver),
+			details: map[string]any{"current": ct}}
+	}
+	if !ct.Status.CanMoveTo(req.Status) {
+		return &apiError{status: http.StatusUnprocessableEntity, code: "transition_not_allowed",
+			message: fmt.Sprintf("status: %s cannot move to %s", ct.Status, req.Status),
+			details: map[string]any{"from": ct.Status, "allowed": transitions[ct.Status]}}
+	}
+	if (req.Status == UnderApproval || req.Status == Signed) && ct.LatestVersion == 0 {
+		return apiErr(http.StatusUnprocessableEntity, "no_version",
+			"status: "+string(req.Status)+" needs a recorded file version")
+	}
+	return nil
+}
+
+func staleVersion(ver int64, err error) error {
+	e := &apiError{status: http.StatusConflict, code: "stale_version",
+		message: fmt.Sprintf("ver %d is stale; the contract changed meanwhile", ver)}
+	if row, ok := tables.Current(err); ok {
+		if cur, cerr := contractFrom(row); cerr == nil {
+			e.details = map[string]any{"current": cur}
+		}
+	}
+	return e
+}
+
+func (s *Service) grantUpload(w http.ResponseWriter, r *http.Request, c caller) error {
+	var req UploadRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if errs := req.Validate(s.cfg.MaxUploadSize); errs != nil {
+		return invalid(errs)
+	}
+	ct, err := s.loadContract(r, c, access.ContractUpload)
+	if err != nil {
+		return err
+	}
+	if !ct.Status.AcceptsUploads() {
+		return apiErr(http.StatusConflict, "contract_locked",
+			"a "+string(ct.Status)+" contract takes no new versions")
+	}
+	tid, id := tables.TenantKey(ct.Corp), uuid.NewString()
+	up := &Upload{ID: id, ContractID: ct.ID, Key: uploadKey(tid, ct.ID, id),
+		Filename: req.Filename, ContentType: req.ContentType, MinSize: 1,
+		MaxSize: s.cfg.MaxUploadSize, Uploader: c.uid, Status: UploadGranted}
+	if req.Size > 0 {
+		up.MinSize, up.MaxSize = req.Size, req.Size
+	}
+	g, err := s.files.PutGrant(up.Key, blob.GrantSpec{MinSize: up.MinSize, MaxSize: up.MaxSize,
+		ContentTypes: []string{up.ContentType}, Expiry: s.cfg.GrantExpiry,
+		Meta: map[string]string{metaUploadID: id}})
+	if err != nil {
+		return err
+	}
+	up.Expires = g.Expires
+	if _, err := s.db.Create(r.Context(), tables.ContractUpload.Name, tables.Key{tid, id},
+		uploadCols(up)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, GrantResponse{Upload: up, Grant: g})
+	return nil
+}
+
+// metaUploadID is the user metadata every granted upload carries.
+const metaUploadID = "upload-id"
+
+func (s *Service) uploadStatus(w http.ResponseWriter, r *http.Request, c caller) error {
+	ct, err := s.loadContract(r, c, access.ContractRead)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("upload")
+	row, err := s.db.Get(r.Context(), tables.ContractUpload.Name,
+		tables.Key{tables.TenantKey(ct.Corp), id})
+	if errors.Is(err, tables.ErrNotFound) || (err == nil && row.String(colContract) != ct.ID) {
+		return apiErr(http.StatusNotFound, "upload_not_found", "no such upload of this contract")
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, uploadFrom(row))
+	return nil
+}
+
+func (s *Service) versions(w http.ResponseWriter, r *http.Request, c caller) error {
+	ct, err := s.loadContract(r, c, access.ContractRead)
+	if err != nil {
+		return err
+	}
+	vs, err := s.listVersions(r.Context(), tables.TenantKey(ct.Corp), ct.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"versions": vs})
+	return nil
+}
+
+func (s *Service) download(w http.ResponseWriter, r *http.Request, c caller) error {
+	n, err := strconv.ParseInt(r.PathValue("n"), 10, 64)
+	if err != nil || n < 1 {
+		return invalid([]FieldError{{"n", "a version number >= 1"}})
+	}
+	ct, err := s.loadContract(r, c, access.ContractDownload)
+	if err != nil {
+		return err
+	}
+	row, err := s.db.Get(r.Context(), tables.ContractVersion.Name,
+		tables.Key{tables.TenantKey(ct.Corp), ct.ID, n})
+	if errors.Is(err, tables.ErrNotFound) {
+		return apiErr(http.StatusNotFound, "version_not_found",
+			fmt.Sprintf("contract %s has no version %d", ct.ID, n))
+	}
+	if err != nil {
+		return err
+	}
+	v := versionFrom(row)
+	u, err := s.files.DownloadURL(v.Key, v.Filename, s.cfg.DownloadExpiry)
+	if err != nil {
+		return err
+	}
+	exp := s.now().Add(s.cfg.DownloadExpiry).UTC().Format(time.RFC3339)
+	writeJSON(w, http.StatusOK, DownloadResponse{Version: v, URL: u, Expires: exp})
+	return nil
+}
