@@ -340,7 +340,7 @@ resource "alicloud_ots_table" "outbox" {
   }
 }
 
-# contract: contracts of a project.
+# contract: contracts of a project; indexed by project.
 resource "alicloud_ots_table" "contract" {
   instance_name = alicloud_ots_instance.main.name
   table_name    = "contract"
@@ -356,6 +356,21 @@ resource "alicloud_ots_table" "contract" {
     name = "contract_id"
     type = "String"
   }
+
+  defined_column {
+    name = "project_id"
+    type = "String"
+  }
+}
+
+resource "alicloud_ots_secondary_index" "contract_by_project" {
+  instance_name     = alicloud_ots_instance.main.name
+  table_name        = alicloud_ots_table.contract.table_name
+  index_name        = "contract_by_project"
+  index_type        = "Global"
+  include_base_data = true
+  primary_keys      = ["tid", "project_id"]
+  defined_columns   = []
 }
 
 # contract_version: immutable verified versions of a contract file.
@@ -486,5 +501,23 @@ resource "alicloud_ots_table" "counter" {
   primary_key {
     name = "shard"
     type = "Integer"
+  }
+}
+
+# notice_budget: per-user daily notice budgets, content hashes sent and robot windows.
+resource "alicloud_ots_table" "notice_budget" {
+  instance_name = alicloud_ots_instance.main.name
+  table_name    = "notice_budget"
+  time_to_live  = 259200
+  max_version   = 1
+
+  primary_key {
+    name = "tid"
+    type = "String"
+  }
+
+  primary_key {
+    name = "slot"
+    type = "String"
   }
 }

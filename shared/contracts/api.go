@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
 	"github.com/google/uuid"
 
 	"github.com/xietong/xietong/shared/access"
@@ -188,12 +187,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, c caller) error {
 	if err != nil {
 		return err
 	}
-	// TODO(#4): read through a contract_by_project index and page with a
-	// cursor (requested in .team/tables-requests.md); this scans the tenant.
-	f := tablestore.NewSingleColumnCondition(colProject, tablestore.CT_EQUAL, project)
-	f.FilterIfMissing = true
-	rows, _, err := s.db.Page(ctx, tables.Contract.Name,
-		tables.Range{Prefix: tables.Key{tid}, Filter: f})
+	rows, err := s.projectContracts(ctx, tid, project)
 	if err != nil {
 		return err
 	}
@@ -211,6 +205,37 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, c caller) error {
 	writeJSON(w, http.StatusOK, map[string]any{"contracts": out})
 	return nil
 }
+
+// projectContracts reads a project's contracts through the contract_by_project
+// index (which holds only keys) and then the contract rows themselves.
+func (s *Service) projectContracts(ctx context.Context, tid, project string) ([]*tables.Row,
+	error) {
+	var keys []tables.Key
+	for row, err := range s.db.Scan(ctx, contractByProject,
+		tables.Range{Prefix: tables.Key{tid, project}}) {
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, tables.Key{tid, row.Key[len(row.Key)-1]})
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	results, err := s.db.BatchGet(ctx, tables.Contract.Name, keys)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]*tables.Row, 0, len(results))
+	for _, res := range results {
+		if res.Row != nil { // nil: deleted after the index was read
+			rows = append(rows, res.Row)
+		}
+	}
+	return rows, nil
+}
+
+// contractByProject is the index of contracts by (tid, project_id).
+const contractByProject = "contract_by_project"
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request, c caller) error {
 	ct, err := s.loadContract(r, c, access.ContractRead)

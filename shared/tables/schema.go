@@ -183,9 +183,12 @@ var Outbox = Table{
 // Contract holds one contract of a project: parties, amount in fen,
 // currency, linked milestones, status, latest version number and ver.
 var Contract = Table{
-	Name:        "contract",
-	Doc:         "contracts of a project",
-	PrimaryKey:  []PKColumn{str("tid"), str("contract_id")},
+	Name:       "contract",
+	Doc:        "contracts of a project; indexed by project",
+	PrimaryKey: []PKColumn{str("tid"), str("contract_id")},
+	Defined:    []Column{{Name: "project_id", Type: String}},
+	Indexes: []Index{{Name: "contract_by_project",
+		PrimaryKey: []string{"tid", "project_id"}}},
 	TTL:         Forever,
 	MaxVersions: 1,
 }
@@ -267,9 +270,22 @@ var Counter = Table{
 	MaxVersions: 1,
 }
 
+// NoticeBudget holds the notify function's DingTalk limits per organization:
+// per-user daily notice counts (slot "c/<appKey>/<userid>/<day>": n, ver),
+// content hashes sent today (slot "h/<appKey>/<userid>/<day>/<hash>") and
+// robot windows (slot "r/<robot>/<window>": n, ver). Rows live three days.
+var NoticeBudget = Table{
+	Name:        "notice_budget",
+	Doc:         "per-user daily notice budgets, content hashes sent and robot windows",
+	PrimaryKey:  []PKColumn{str("tid"), str("slot")},
+	TTL:         3 * day,
+	MaxVersions: 1,
+}
+
 // All lists every table of the app, in creation order.
 var All = []Table{
 	Org, Dept, User, Member, Project, Milestone, Task, UserTask, Worklog,
 	Comment, Activity, Idem, Dedupe, Outbox, Contract, ContractVersion,
 	ContractUpload, Approval, LedgerSeq, LedgerEntry, LedgerIndex, Counter,
+	NoticeBudget,
 }
