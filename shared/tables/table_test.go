@@ -160,3 +160,19 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("ConfigFromEnv = %+v, %v", cfg, err)
 	}
 }
+
+func TestValidName(t *testing.T) {
+	long := strings.Repeat("a", 255)
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"task", true}, {"_x9", true}, {"Ab_1", true}, {long, true},
+		{"", false}, {"9lives", false}, {"a-b", false}, {"表", false}, {long + "a", false},
+	}
+	for _, tt := range tests {
+		if got := validName(tt.name); got != tt.want {
+			t.Errorf("validName(%.20q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
