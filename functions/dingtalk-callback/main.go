@@ -1,12 +1,15 @@
-// Command dingtalk-callback is the xietong-dingtalk-callback function.
-//
-// Until issue #5 lands it answers only the runtime's health route
-// (GET .../healthz) and nothing else.
+// Command dingtalk-callback is the xietong-dingtalk-callback function: it
+// receives DingTalk HTTP event pushes for every configured organization,
+// verifies, decrypts, deduplicates and dispatches them (directory sync,
+// approval outcomes) and answers with the encrypted "success". Its timer
+// trigger drains queued work and, with payload {"job":"reconcile"},
+// reconciles each directory in full.
 package main
 
 import (
 	"os"
 
+	"github.com/xietong/xietong/shared/dingevents"
 	"github.com/xietong/xietong/shared/runtime"
 )
 
@@ -16,10 +19,13 @@ func main() {
 		logger.Error("config", "error", err)
 		os.Exit(1)
 	}
+	h, err := dingevents.FromEnv(os.Getenv)
+	if err != nil {
+		logger.Error("config", "error", err)
+		os.Exit(1)
+	}
 
-	// TODO(#5): the capability this function exists for.
-	f := runtime.Function{Name: "dingtalk-callback", Logger: logger}
-
+	f := runtime.Function{Name: "dingtalk-callback", Logger: logger, HTTP: h, Timer: h.Timer}
 	if err := runtime.Start(f); err != nil {
 		logger.Error("start", "error", err)
 		os.Exit(1)

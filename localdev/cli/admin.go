@@ -12,10 +12,12 @@ import (
 //
 //	GET  /_localdev/health                              functions and their instances
 //	POST /_localdev/trigger?function=<f>&trigger=<t>    fire a timer trigger now
+//	POST /_localdev/dingtalk/emit                      push a DingTalk event (emitRequest)
 func (s *stack) admin() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_localdev/health", s.serveHealth)
 	mux.HandleFunc("POST /_localdev/trigger", s.serveTrigger)
+	mux.HandleFunc("POST /_localdev/dingtalk/emit", s.serveEmit)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody("NotFound", "no admin route "+r.URL.Path))
 	})

@@ -38,6 +38,8 @@ func commands() []command {
 		{"up", "[--watch]  build every function in s.yaml and run the local cloud", runUp},
 		{"invoke", "<function> <event.json>  run one event through the real binary", runInvoke},
 		{"trigger", "<function> <trigger>  fire a timer of the running stack now", runTrigger},
+		{"dingtalk", "emit [--corp C] <event> [k=v ...]  push a DingTalk event to the stack",
+			runDingTalk},
 		{"package", "<builddir> <distdir>  zip each <name>/main into <name>.zip", runPackage},
 		{"reset", "delete .localdev (data, secrets, binaries)", runReset},
 	}

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,21 +24,7 @@ import (
 // a browser-style PostObject straight to the OSS emulator, and the OSS trigger
 // that s.yaml declares delivering the object-created event to the binary.
 func TestContractUploadThroughLocalStack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds every function")
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := startStack(context.Background(), stackConfig{
-		proj: project{root: root, sfile: filepath.Join(root, "s.yaml"), data: t.TempDir()},
-		addr: "127.0.0.1:0", maxInstances: 2, out: &syncBuffer{}, noTimers: true,
-	})
-	if err != nil {
-		t.Fatalf("start stack: %v", err)
-	}
-	defer st.close()
+	st := realStack(t)
 
 	const corp, proj, lead = "dinguniv", "P1", "lead1"
 	seedProject(t, st, corp, proj, lead)
@@ -89,6 +77,41 @@ func TestContractUploadThroughLocalStack(t *testing.T) {
 		t.Errorf("download v1 = %d, %d bytes; want 200 and the %d bytes of upload 1",
 			resp.StatusCode, got.Len(), len(want))
 	}
+}
+
+var (
+	realOnce     sync.Once
+	realInstance *stack
+	realErr      error
+)
+
+// realStack runs the repository's own s.yaml (every function built from source)
+// once per test binary; TestMain closes it.
+func realStack(t *testing.T) *stack {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds every function")
+	}
+	realOnce.Do(func() {
+		root, err := filepath.Abs("../..")
+		if err != nil {
+			realErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "localdev-real")
+		if err != nil {
+			realErr = err
+			return
+		}
+		realInstance, realErr = startStack(context.Background(), stackConfig{
+			proj: project{root: root, sfile: filepath.Join(root, "s.yaml"), data: dir},
+			addr: "127.0.0.1:0", maxInstances: 2, out: &syncBuffer{}, noTimers: true,
+		})
+	})
+	if realErr != nil {
+		t.Fatalf("start the real stack: %v", realErr)
+	}
+	return realInstance
 }
 
 // seedProject writes the rows sign-in and project management (#6) will own: the

@@ -89,6 +89,10 @@ func TestMain(m *testing.M) {
 	if probeBin != "" {
 		os.RemoveAll(filepath.Dir(probeBin))
 	}
+	if realInstance != nil {
+		realInstance.close()
+		os.RemoveAll(realInstance.cfg.proj.data)
+	}
 	if benchStack != nil {
 		benchStack.close()
 	}
