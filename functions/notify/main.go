@@ -1,13 +1,12 @@
-// Command notify is the xietong-notify function, which drains the notification outbox
-// into DingTalk.
-//
-// Until issue #6 lands it answers only the runtime's health route
-// (GET .../healthz) and nothing else.
+// Command notify is the xietong-notify function: it drains the notification
+// outbox into DingTalk within DingTalk's limits, on its timer trigger and on a
+// direct invocation {"action":"drain"} (which answers with the counts).
 package main
 
 import (
 	"os"
 
+	"github.com/xietong/xietong/shared/outbox"
 	"github.com/xietong/xietong/shared/runtime"
 )
 
@@ -17,11 +16,13 @@ func main() {
 		logger.Error("config", "error", err)
 		os.Exit(1)
 	}
+	d, err := outbox.FromEnv(os.Getenv)
+	if err != nil {
+		logger.Error("config", "error", err)
+		os.Exit(1)
+	}
 
-	// TODO(#6): timer and direct-invocation draining of the outbox within DingTalk's
-	// limits.
-	f := runtime.Function{Name: "notify", Logger: logger}
-
+	f := runtime.Function{Name: "notify", Logger: logger, Timer: d.Timer, Invoke: d.Invoke}
 	if err := runtime.Start(f); err != nil {
 		logger.Error("start", "error", err)
 		os.Exit(1)
