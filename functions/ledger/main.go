@@ -1,13 +1,13 @@
-// Command ledger is the xietong-ledger function, which runs the verifiable cross-
-// organization ledger.
-//
-// Until issue #7 lands it answers only the runtime's health route
-// (GET .../healthz) and nothing else.
+// Command ledger is the xietong-ledger function: the verifiable
+// cross-organization ledger's HTTP API (submissions, entries, proofs,
+// checkpoints, receipts, tiles) and its timer (ledger record requests,
+// integration, checkpoints). The logic is package ledgerapi.
 package main
 
 import (
 	"os"
 
+	"github.com/xietong/xietong/shared/ledgerapi"
 	"github.com/xietong/xietong/shared/runtime"
 )
 
@@ -17,10 +17,13 @@ func main() {
 		logger.Error("config", "error", err)
 		os.Exit(1)
 	}
+	svc, err := ledgerapi.FromEnv(os.Getenv)
+	if err != nil {
+		logger.Error("config", "error", err)
+		os.Exit(1)
+	}
 
-	// TODO(#7): submissions, receipts, proofs and checkpoints over HTTP, and
-	// checkpoint publishing on a timer.
-	f := runtime.Function{Name: "ledger", Logger: logger}
+	f := runtime.Function{Name: "ledger", Logger: logger, HTTP: svc.Handler(), Timer: svc.Tick}
 
 	if err := runtime.Start(f); err != nil {
 		logger.Error("start", "error", err)

@@ -14,6 +14,6 @@
 // c2sp.org/tlog-proof and are verified offline with [VerifyReceipt].
 //
 // Storage stays behind two narrow interfaces with in-memory implementations
-// here ([MemStore], [MemSequencer]); the Tablestore and OSS drivers live
-// elsewhere.
+// here ([MemStore], [MemSequencer]); the Tablestore and OSS drivers are in
+// package ledgerstore.
 package ledger

@@ -33,11 +33,6 @@ type Sequencer interface {
 	SetState(ctx context.Context, old, next TreeState) error
 }
 
-// TODO(#7): the Tablestore Sequencer (a coordination row updated with a
-// column condition, batches written with EXPECT_NOT_EXIST) and the OSS
-// ObjectStore (forbid-overwrite, accept byte-identical on conflict) belong
-// with the ledger function, over shared/tables and shared/blob.
-
 // MemSequencer is an in-memory Sequencer. The zero value is ready to use.
 type MemSequencer struct {
 	mu      sync.Mutex

@@ -1,0 +1,28 @@
+// Package ledgerstore holds the production drivers of the ledger: a
+// [ledger.Sequencer] over Tablestore (package tables) and a
+// [ledger.ObjectStore] over OSS (package blob).
+//
+// Sequencing. Entries are written as batch rows of the LedgerEntry table,
+// keyed by the batch's first index and created with EXPECT_NOT_EXIST. A row
+// may only be created at a chain position: 0, or the index just past an
+// existing batch row. Since each position is taken by exactly one create,
+// batches are contiguous, never overlap and never leave a gap, whatever the
+// number of writers and processes. The log's LedgerSeq row keeps a hint of
+// the chain's end ("next", only ever raised) and the integrated tree state
+// (size and root), updated with an optimistic ver check. A writer that finds
+// its position taken moves on to the next chain position.
+//
+// Concurrent calls in one process share batch rows (group commit). Each row
+// lists its writers' tokens, so a writer tells its own earlier attempt (an
+// SDK retry, a crash) from a rival's. [Sequencer.AssignOnce] builds
+// exactly-once assignment on that: the caller's [Intent] durably records the
+// row position before the row is written there, and a rerun, or a
+// concurrent duplicate in another process, looks at that position first.
+//
+// Batch rows stay after integration (the integrator may read any index);
+// the tiles and bundles in OSS are the published copy.
+//
+// Objects. Tiles and entry bundles are written with forbid-overwrite; an
+// existing byte-identical object counts as written, a different one is a
+// conflict. The checkpoint is overwritten.
+package ledgerstore

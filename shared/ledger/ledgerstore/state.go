@@ -1,0 +1,204 @@
+package ledgerstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/xietong/xietong/shared/ledger"
+	"github.com/xietong/xietong/shared/tables"
+)
+
+// batch is one batch row: entries from start, written by writers in order.
+type batch struct {
+	start   uint64
+	entries [][]byte
+	writers []writer
+}
+
+// writer is one AssignOnce call whose entries are in a batch row.
+type writer struct {
+	n     int
+	token string
+}
+
+func (b *batch) end() uint64 { return b.start + uint64(len(b.entries)) }
+
+// firstOf returns the first index of token's entries in the batch.
+func (b *batch) firstOf(token string) (uint64, bool) {
+	at := b.start
+	for _, w := range b.writers {
+		if w.token == token {
+			return at, true
+		}
+		at += uint64(w.n)
+	}
+	return 0, false
+}
+
+func newBatch(start uint64, entries [][]byte, toks string) (*batch, error) {
+	b := &batch{start: start, entries: entries}
+	sum := 0
+	for line := range strings.Lines(toks) {
+		n, tok, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+		count, err := strconv.Atoi(n)
+		if !ok || err != nil || count < 1 {
+			return nil, fmt.Errorf("ledgerstore: batch %d: writer %q: %w", start, line, ledger.ErrCorrupt)
+		}
+		b.writers = append(b.writers, writer{n: count, token: tok})
+		sum += count
+	}
+	if sum != len(entries) {
+		return nil, fmt.Errorf("ledgerstore: batch %d: writers hold %d of %d entries: %w",
+			start, sum, len(entries), ledger.ErrCorrupt)
+	}
+	return b, nil
+}
+
+func batchFrom(row *tables.Row) (*batch, error) {
+	idx, _ := row.Key[1].(int64)
+	entries, err := decodeBatch(row.Bytes(colData), int(row.Int(colN)))
+	if err != nil {
+		return nil, fmt.Errorf("ledgerstore: batch %d: %w", idx, err)
+	}
+	return newBatch(uint64(idx), entries, row.String(colToks))
+}
+
+// batchAt reads the batch row at pos, or fails wrapping ledger.ErrNotFound.
+func (s *Sequencer) batchAt(ctx context.Context, pos uint64) (*batch, error) {
+	row, err := s.db.Get(ctx, tables.LedgerEntry.Name, s.entryKey(pos))
+	if errors.Is(err, tables.ErrNotFound) {
+		return nil, fmt.Errorf("ledgerstore: batch %d: %w", pos, ledger.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledgerstore: batch %d: %w", pos, err)
+	}
+	return batchFrom(row)
+}
+
+// Sequenced implements ledger.Sequencer. Batch rows stay after integration;
+// from may be any index, also one inside a batch.
+// TODO(#7): batch rows below the integrated size are never deleted, and
+// Assign does not push back when integration falls behind.
+func (s *Sequencer) Sequenced(ctx context.Context, from uint64, max int) ([][]byte, error) {
+	first, err := s.covering(ctx, from)
+	if err != nil || first == nil || max <= 0 {
+		return nil, err
+	}
+	out := first.entries[from-first.start:]
+	pos := first.end()
+	for len(out) < max {
+		rows, err := s.scanBundle(ctx, pos, max-len(out))
+		if err != nil {
+			return nil, err
+		}
+		took := 0
+		for _, b := range rows {
+			if b.start != pos {
+				break // Not yet written: the chain ends at pos for now.
+			}
+			out = append(out, b.entries...)
+			pos = b.end()
+			took++
+		}
+		if took == 0 {
+			break
+		}
+	}
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out, nil
+}
+
+// covering returns the batch that holds index from, or nil if from is at or
+// past the chain's end. A batch starts at most one bundle before from.
+func (s *Sequencer) covering(ctx context.Context, from uint64) (*batch, error) {
+	b := from / ledger.TileWidth
+	for _, bundle := range []uint64{b, b - 1} {
+		if bundle > b {
+			break // b was 0.
+		}
+		key := s.bundleKey(bundle)
+		rows, _, err := s.db.Page(ctx, tables.LedgerEntry.Name, tables.Range{
+			Prefix: tables.Key{key}, Start: tables.Key{key, int64(from)},
+			Backward: true, Limit: 1})
+		if err != nil {
+			return nil, fmt.Errorf("ledgerstore: sequenced %d: %w", from, err)
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		first, err := batchFrom(rows[0])
+		if err != nil {
+			return nil, err
+		}
+		if first.end() <= from {
+			return nil, nil
+		}
+		return first, nil
+	}
+	return nil, nil
+}
+
+// scanBundle reads up to limit batch rows that start at or after pos in
+// pos's entry bundle.
+func (s *Sequencer) scanBundle(ctx context.Context, pos uint64, limit int) ([]*batch, error) {
+	key := s.bundleKey(pos / ledger.TileWidth)
+	rows, _, err := s.db.Page(ctx, tables.LedgerEntry.Name, tables.Range{
+		Prefix: tables.Key{key}, Start: tables.Key{key, int64(pos)}, Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("ledgerstore: sequenced %d: %w", pos, err)
+	}
+	out := make([]*batch, 0, len(rows))
+	for _, row := range rows {
+		b, err := batchFrom(row)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// State implements ledger.Sequencer.
+func (s *Sequencer) State(ctx context.Context) (ledger.TreeState, error) {
+	st, _, err := s.state(ctx)
+	return st, err
+}
+
+func (s *Sequencer) state(ctx context.Context) (ledger.TreeState, int64, error) {
+	if err := s.ensure(ctx); err != nil {
+		return ledger.TreeState{}, 0, err
+	}
+	row, err := s.db.Get(ctx, tables.LedgerSeq.Name, s.seqKey())
+	if err != nil {
+		return ledger.TreeState{}, 0, fmt.Errorf("ledgerstore: state: %w", err)
+	}
+	st := ledger.TreeState{Size: uint64(row.Int(colSize)), Root: row.Bytes(colRoot)}
+	return st, row.Ver(), nil
+}
+
+// SetState implements ledger.Sequencer with a ver-checked update.
+func (s *Sequencer) SetState(ctx context.Context, old, next ledger.TreeState) error {
+	cur, ver, err := s.state(ctx)
+	if err != nil {
+		return err
+	}
+	if cur.Size != old.Size || !bytes.Equal(cur.Root, old.Root) || next.Size < old.Size {
+		return fmt.Errorf("ledgerstore: set state %d: state is %d: %w",
+			next.Size, cur.Size, ledger.ErrConflict)
+	}
+	_, err = s.db.Update(ctx, tables.LedgerSeq.Name, s.seqKey(), ver, tables.Change{
+		Set: tables.Cols{colSize: int64(next.Size), colRoot: bytes.Clone(next.Root)}})
+	if errors.Is(err, tables.ErrConflict) {
+		return fmt.Errorf("ledgerstore: set state %d: %w: %w", next.Size, ledger.ErrConflict, err)
+	}
+	if err != nil {
+		return fmt.Errorf("ledgerstore: set state %d: %w", next.Size, err)
+	}
+	return nil
+}
