@@ -35,6 +35,23 @@ func (d *dingTalk) firstUser() (corpID, userID string) {
 	return "", ""
 }
 
+// approvalKinds names the object kind each of the seed's OA templates decides.
+var approvalKinds = map[string]string{
+	"PROC-XT-CONTRACT":     "contract",
+	"PROC-XT-PROJECT-INIT": "project",
+}
+
+// processes maps object kinds to the org's approval templates.
+func processes(o dingfake.Org) map[string]string {
+	out := map[string]string{}
+	for _, code := range o.ProcessCodes {
+		if kind, ok := approvalKinds[code]; ok {
+			out[kind] = code
+		}
+	}
+	return out
+}
+
 // appsJSON renders the seed's apps in the DINGTALK_APPS format (shared/dingtalk.App).
 func appsJSON(orgs []dingfake.Org) (string, error) {
 	type robot struct {
@@ -50,6 +67,8 @@ func appsJSON(orgs []dingfake.Org) (string, error) {
 		AESKey        string           `json:"aesKey,omitempty"`
 		OwnerKey      string           `json:"ownerKey,omitempty"`
 		Robots        map[string]robot `json:"robots,omitempty"`
+		// Processes maps an object kind to its OA approval template.
+		Processes map[string]string `json:"approvalProcesses,omitempty"`
 	}
 	var out []app
 	for _, o := range orgs {
@@ -60,7 +79,7 @@ func appsJSON(orgs []dingfake.Org) (string, error) {
 		for _, a := range o.Apps {
 			out = append(out, app{CorpID: o.CorpID, AppKey: a.AppKey, AppSecret: a.AppSecret,
 				AgentID: a.AgentID, CallbackToken: a.CallbackToken, AESKey: a.AESKey,
-				OwnerKey: a.OwnerKey, Robots: robots})
+				OwnerKey: a.OwnerKey, Robots: robots, Processes: processes(o)})
 		}
 	}
 	b, err := json.Marshal(out)

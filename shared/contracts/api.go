@@ -268,24 +268,41 @@ func (s *Service) setStatus(w http.ResponseWriter, r *http.Request, c caller) er
 	if err := checkTransition(ct, req); err != nil {
 		return err
 	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	tid := tables.TenantKey(ct.Corp)
-	ver, err := s.db.Update(r.Context(), tables.Contract.Name, tables.Key{tid, ct.ID}, req.Ver,
-		tables.Change{Set: tables.Cols{colStatus: string(req.Status), colUpdatedMS: ms(now)}})
-	if errors.Is(err, tables.ErrConflict) {
-		return staleVersion(req.Ver, err)
+
+	var next *Contract
+	if req.Status == UnderApproval {
+		next, err = s.submit(r.Context(), c, ct)
+	} else {
+		next, err = s.moveStatus(r.Context(), ct, req)
 	}
 	if err != nil {
 		return err
 	}
-	from := ct.Status
-	ct.Status, ct.UpdatedAt, ct.Ver = req.Status, now, ver
-	if err := s.activity(r.Context(), tid, c.uid, "contract.status_changed", ct.ID,
-		map[string]any{"from": from, "to": req.Status}); err != nil {
+	if err := s.activity(r.Context(), tables.TenantKey(ct.Corp), c.uid,
+		"contract.status_changed", ct.ID,
+		map[string]any{"from": ct.Status, "to": next.Status}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ct)
+	writeJSON(w, http.StatusOK, next)
 	return nil
+}
+
+// moveStatus moves ct to req.Status if it is still at req.Ver.
+func (s *Service) moveStatus(ctx context.Context, ct *Contract,
+	req StatusRequest) (*Contract, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	ver, err := s.db.Update(ctx, tables.Contract.Name,
+		tables.Key{tables.TenantKey(ct.Corp), ct.ID}, req.Ver,
+		tables.Change{Set: tables.Cols{colStatus: string(req.Status), colUpdatedMS: ms(now)}})
+	if errors.Is(err, tables.ErrConflict) {
+		return nil, staleVersion(req.Ver, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	next := *ct
+	next.Status, next.UpdatedAt, next.Ver = req.Status, now, ver
+	return &next, nil
 }
 
 func checkTransition(ct *Contract, req StatusRequest) error {
@@ -303,7 +320,7 @@ func checkTransition(ct *Contract, req StatusRequest) error {
 		return apiErr(http.StatusUnprocessableEntity, "no_version",
 			"status: "+string(req.Status)+" needs a recorded file version")
 	}
-	return nil
+	return checkApproval(ct, req.Status)
 }
 
 func staleVersion(ver int64, err error) error {

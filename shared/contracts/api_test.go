@@ -76,17 +76,13 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 }
 
 func TestStatusFlow(t *testing.T) {
-	st := newStack(t, Config{})
-	c := st.newContract("lead")
-	g := st.grant("member", c, "c.pdf", TypePDF)
-	if err := st.post(g, pdfBytes(2000, 20), TypePDF, nil); err != nil {
-		t.Fatal(err)
-	}
-	var cur Contract
-	st.mustCall(200, "lead", "GET", "/api/contracts/"+uni+"/"+c.ID, nil, &cur)
-	for _, next := range []Status{UnderApproval, Signed} {
+	st := newOAStack(t)
+	c := st.submit(st.readyContract())
+	st.push("bpms_instance_change", st.decide(c.Approval.InstanceID, "agree"))
+	cur := st.get(c)
+	for _, next := range []Status{Signed, Closed} {
 		st.mustCall(200, "lead", "POST", "/api/contracts/"+uni+"/"+c.ID+"/status",
-			StatusRequest{next, cur.Ver}, &cur)
+			StatusRequest{next, cur.Ver}, cur)
 		if cur.Status != next {
 			t.Fatalf("status = %s, want %s", cur.Status, next)
 		}
@@ -94,7 +90,7 @@ func TestStatusFlow(t *testing.T) {
 	r := st.call("lead", "POST", "/api/contracts/"+uni+"/"+c.ID+"/uploads",
 		UploadRequest{Filename: "c2.pdf", ContentType: TypePDF})
 	if r.Status != 409 || r.code() != "contract_locked" {
-		t.Errorf("grant on a signed contract = %d %s, want 409 contract_locked", r.Status, r.Body)
+		t.Errorf("grant on a closed contract = %d %s, want 409 contract_locked", r.Status, r.Body)
 	}
 }
 

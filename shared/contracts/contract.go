@@ -10,6 +10,11 @@
 // to the contract's quarantine/ prefix and reported. Downloads are presigned
 // GET URLs handed out per version.
 //
+// Approvals run in DingTalk OA: moving a contract to under_approval starts
+// an instance (Config.Approvers), and the dingtalk-callback function writes
+// its outcome on the contract through an Applier; only an approved contract
+// may be signed, and a rejected or terminated one goes back to draft.
+//
 // Rows: Contract (one per contract), ContractVersion (created once per
 // version, never overwritten), ContractUpload (one per grant, consumed once)
 // and, for reports, Activity and Outbox (ledger record requests). Object keys:
@@ -87,10 +92,13 @@ type Contract struct {
 	Status       Status   `json:"status"`
 	// LatestVersion is the number of the newest recorded file version, 0
 	// before the first.
-	LatestVersion int64     `json:"latestVersion"`
-	CreatedBy     string    `json:"createdBy"` // uid, "corp:userid"
-	CreatedAt     time.Time `json:"createdAt"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	LatestVersion int64 `json:"latestVersion"`
+	// Approval is the contract's current DingTalk OA approval, nil before
+	// the contract was first moved to under_approval.
+	Approval  *Approval `json:"approval,omitempty"`
+	CreatedBy string    `json:"createdBy"` // uid, "corp:userid"
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 	// Ver is the row version; status changes must name it.
 	Ver int64 `json:"ver"`
 }

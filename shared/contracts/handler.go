@@ -29,6 +29,11 @@ const maxBody = 64 << 10
 //	GET  /api/contracts/{corp}/{id}/uploads/{upload}        what became of an upload
 //	GET  /api/contracts/{corp}/{id}/versions                list versions
 //	GET  /api/contracts/{corp}/{id}/versions/{n}/download   download grant for version n
+//
+// Moving a contract to under_approval starts its DingTalk OA approval
+// (Config.Approvers; approval.go) and records the instance on the contract;
+// the outcome arrives through the dingtalk-callback function (Applier).
+// Moving to signed needs that approval approved.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern string, h func(http.ResponseWriter, *http.Request, caller) error) {

@@ -42,6 +42,11 @@ const (
 	colMemberRole  = "role"
 	colMemberState = "status"
 	colOrgRole     = "org_role"
+	// The contract's current OA approval (approval.go).
+	colApprovalInstance = "approval_instance"
+	colApprovalOutcome  = "approval_outcome"
+	colApprovalStarted  = "approval_started_ms"
+	colApprovalFinished = "approval_finished_ms"
 )
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -73,6 +78,11 @@ func contractFrom(row *tables.Row) (*Contract, error) {
 		LatestVersion: row.Int(colLatest), CreatedBy: row.String(colCreatedBy),
 		CreatedAt: fromMS(row.Int(colCreatedMS)), UpdatedAt: fromMS(row.Int(colUpdatedMS)),
 		Ver: row.Ver(),
+	}
+	if id := row.String(colApprovalInstance); id != "" {
+		c.Approval = &Approval{InstanceID: id, Outcome: row.String(colApprovalOutcome),
+			Started:  fromMS(row.Int(colApprovalStarted)),
+			Finished: fromMS(row.Int(colApprovalFinished))}
 	}
 	if err := json.Unmarshal([]byte(row.String(colParties)), &c.Parties); err != nil {
 		return nil, fmt.Errorf("contracts: read %q: parties: %w", c.ID, err)
@@ -131,7 +141,11 @@ func uploadFrom(row *tables.Row) *Upload {
 
 // getContract reads contract id of tenant tid.
 func (s *Service) getContract(ctx context.Context, tid, id string) (*Contract, error) {
-	row, err := s.db.Get(ctx, tables.Contract.Name, tables.Key{tid, id})
+	return readContract(ctx, s.db, tid, id)
+}
+
+func readContract(ctx context.Context, db *tables.Store, tid, id string) (*Contract, error) {
+	row, err := db.Get(ctx, tables.Contract.Name, tables.Key{tid, id})
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +170,14 @@ func (s *Service) listVersions(ctx context.Context, tid, id string) ([]*Version,
 // it twice (tables.AutoInc); the trail tolerates that.
 func (s *Service) activity(ctx context.Context, tid, actor, verb, object string,
 	detail any) error {
+	return writeActivity(ctx, s.db, s.now(), tid, actor, verb, object, detail)
+}
+
+func writeActivity(ctx context.Context, db *tables.Store, at time.Time, tid, actor, verb,
+	object string, detail any) error {
 	d, _ := json.Marshal(detail)
-	_, err := s.db.Create(ctx, tables.Activity.Name, tables.Key{tid, tables.AutoInc},
+	_, err := db.Create(ctx, tables.Activity.Name, tables.Key{tid, tables.AutoInc},
 		tables.Cols{"actor": actor, "verb": verb, "object": object, "detail": string(d),
-			"at_ms": ms(s.now())})
+			"at_ms": ms(at)})
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xietong/xietong/shared/blob"
+	"github.com/xietong/xietong/shared/directory"
 	"github.com/xietong/xietong/shared/session"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -35,6 +36,10 @@ type Config struct {
 	DownloadExpiry time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Approvers start contract approvals in DingTalk OA, by corp id. A
+	// contract of an organization without one cannot move to
+	// under_approval.
+	Approvers map[string]Approver
 }
 
 // Service serves the contracts API and handles the OSS trigger. It is safe
@@ -45,6 +50,8 @@ type Service struct {
 	sessions *session.Signer
 	cfg      Config
 	now      func() time.Time
+	dir      *directory.Directory
+	applier  *Applier
 }
 
 // New returns a Service over a Store built with tables.All, the contracts
@@ -71,7 +78,12 @@ func New(db *tables.Store, files *blob.Store, sessions *session.Signer,
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, files: files, sessions: sessions, cfg: cfg, now: now}, nil
+	dir, err := directory.New(db, directory.WithClock(now))
+	if err != nil {
+		return nil, fmt.Errorf("contracts: new: %w", err)
+	}
+	return &Service{db: db, files: files, sessions: sessions, cfg: cfg, now: now, dir: dir,
+		applier: NewApplier(db, now)}, nil
 }
 
 // newContractID returns a time-sortable id: 12 hex digits of milliseconds

@@ -8,10 +8,15 @@ import (
 	"github.com/xietong/xietong/shared/tables"
 )
 
+// Appliers builds the approval Appliers of a deployment, by object kind,
+// over the store the Handler uses.
+type Appliers func(store *tables.Store) map[string]Applier
+
 // FromEnv builds the function's Handler from the environment, read through
 // getenv once: the Tablestore variables (tables.ConfigFromEnv),
-// DINGTALK_OAPI_BASE, DINGTALK_API_BASE and DINGTALK_APPS.
-func FromEnv(getenv func(string) string) (*Handler, error) {
+// DINGTALK_OAPI_BASE, DINGTALK_API_BASE and DINGTALK_APPS. appliers, which
+// may be nil, plugs in the domain objects that approvals decide.
+func FromEnv(getenv func(string) string, appliers Appliers) (*Handler, error) {
 	tcfg, err := tables.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -36,5 +41,9 @@ func FromEnv(getenv func(string) string) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{Corps: corps, Directory: dir, Store: store})
+	cfg := Config{Corps: corps, Directory: dir, Store: store}
+	if appliers != nil {
+		cfg.Appliers = appliers(store)
+	}
+	return New(cfg)
 }

@@ -2,7 +2,9 @@
 // verifies and decrypts DingTalk HTTP pushes for several organizations,
 // answers check_url, deduplicates every event with a conditional write,
 // dispatches directory and approval events, and replies with the encrypted
-// "success" within DingTalk's deadline.
+// "success" within DingTalk's deadline. An approval's final outcome is
+// recorded in the directory and then handed to the Applier of the object it
+// decides (Config.Appliers: contracts now, project initiations later).
 //
 // Work runs under a budget (DefaultBudget). What cannot finish in time, or
 // fails in a way a retry may cure, is queued durably in the outbox table and
@@ -51,6 +53,18 @@ type Client interface {
 
 var _ Client = (*dingtalk.Client)(nil)
 
+// Applier applies a final approval outcome to the domain object it decides
+// (a contract, a project initiation). The handler calls it, after the
+// directory recorded the outcome, for every delivery of the deciding event
+// and every retry from the queue, possibly concurrently: ApplyApproval must
+// be idempotent, changing the object once per instance. a is the object's
+// current approval (a.InstanceID still the object's instance, a.Outcome
+// final). An error that a retry may cure queues the event; one that wraps
+// ErrBadEvent or a directory or tables ErrInvalid is recorded as failed.
+type Applier interface {
+	ApplyApproval(ctx context.Context, a directory.Approval) error
+}
+
 // Corp is one organization the deployment serves.
 type Corp struct {
 	CorpID string
@@ -64,6 +78,10 @@ type Config struct {
 	Directory *directory.Directory
 	// Store holds the Dedupe and Outbox tables.
 	Store *tables.Store
+	// Appliers apply approval outcomes to domain objects, by object kind
+	// (directory.Object.Kind). An outcome of a kind without one is only
+	// recorded in the directory.
+	Appliers map[string]Applier
 	// Budget bounds the work of one delivery; zero means DefaultBudget.
 	Budget time.Duration
 	// Now is the clock; nil means time.Now.
@@ -73,12 +91,13 @@ type Config struct {
 // Handler serves DingTalk pushes (http.Handler) and runs the timer jobs.
 // It is safe for concurrent use.
 type Handler struct {
-	ring   callback.Ring
-	corps  map[string]Corp
-	dir    *directory.Directory
-	store  *tables.Store
-	budget time.Duration
-	now    func() time.Time
+	ring     callback.Ring
+	corps    map[string]Corp
+	dir      *directory.Directory
+	store    *tables.Store
+	budget   time.Duration
+	now      func() time.Time
+	appliers map[string]Applier // by object kind
 
 	mu  sync.Mutex
 	due map[string]time.Time // corp → when a delivery should next look at the queue
@@ -92,12 +111,20 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("dingevents: new: directory, store and corps are required")
 	}
 	h := &Handler{corps: map[string]Corp{}, dir: cfg.Directory, store: cfg.Store,
-		budget: cfg.Budget, now: cfg.Now, due: map[string]time.Time{}}
+		budget: cfg.Budget, now: cfg.Now, due: map[string]time.Time{},
+		appliers: map[string]Applier{}}
 	if h.budget <= 0 {
 		h.budget = DefaultBudget
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	for kind, a := range cfg.Appliers {
+		if kind == "" || a == nil {
+			return nil, fmt.Errorf("dingevents: new: applier %q: kind and applier are required",
+				kind)
+		}
+		h.appliers[kind] = a
 	}
 	for _, c := range cfg.Corps {
 		if c.Crypto == nil || c.Client == nil || c.CorpID == "" {

@@ -257,16 +257,45 @@ func (h *Handler) followInstance(ctx context.Context, c Corp, id string) error {
 	return nil
 }
 
+// record records an instance's outcome in the directory and applies it to
+// the object it decides. The application runs whether or not this call
+// recorded the outcome, so that a redelivery or a queued retry completes an
+// application that failed or died after the directory write; the Applier
+// makes repeats harmless.
 func (h *Handler) record(ctx context.Context, c Corp, id, outcome string) error {
 	ok, err := h.dir.RecordOutcome(ctx, c.CorpID, id, outcome)
 	if errors.Is(err, directory.ErrNotFound) {
 		return nil // not started by xietong
 	}
+	if err != nil {
+		return err
+	}
 	if ok {
 		runtime.Logger(ctx).Info("approval outcome", "corp", c.CorpID, "instance", id,
 			"outcome", outcome)
 	}
-	return err
+	return h.applyOutcome(ctx, c.CorpID, id)
+}
+
+// applyOutcome hands the final approval of instance id to the Applier of its
+// object's kind, unless the object has since started another instance.
+func (h *Handler) applyOutcome(ctx context.Context, corp, id string) error {
+	obj, err := h.dir.InstanceObject(ctx, corp, id)
+	if err != nil {
+		return err
+	}
+	ap, ok := h.appliers[obj.Kind]
+	if !ok {
+		return nil
+	}
+	a, err := h.dir.Outcome(ctx, corp, obj)
+	if err != nil {
+		return err
+	}
+	if a.InstanceID != id || !directory.Final(a.Outcome) {
+		return nil // replaced by a newer start; that one decides the object
+	}
+	return ap.ApplyApproval(ctx, a)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
