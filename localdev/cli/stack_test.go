@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
@@ -330,8 +331,7 @@ func TestLogsArePrefixedWithRequestID(t *testing.T) {
 	s := probeStack(t)
 	resp, _ := do(t, "GET", s.gatewayURL+"/probe/panic", "", nil)
 	id := resp.Header.Get("X-Fc-Request-Id")
-	if !strings.Contains(stackLogs.String(), "probe[c-") ||
-		!strings.Contains(stackLogs.String(), " "+id+" | ") {
+	if !eventually(stackLogs, "probe[c-") || !eventually(stackLogs, " "+id+" | ") {
 		t.Errorf("no log line prefixed with probe[instance] %s in:\n%s", id, stackLogs)
 	}
 }
@@ -351,6 +351,19 @@ func TestStackCreatesTables(t *testing.T) {
 	for _, tb := range tables.All {
 		if !have[tb.Name] {
 			t.Errorf("table %q was not created", tb.Name)
+		}
+	}
+}
+
+// eventually reports whether logs contain s within a few seconds: an instance's
+// output reaches the stack through a pipe, after its answer.
+func eventually(logs *syncBuffer, s string) bool {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(logs.String(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
 		}
 	}
 }

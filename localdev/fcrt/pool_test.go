@@ -141,7 +141,7 @@ func TestInvokeFunctionErrorKeepsInstance(t *testing.T) {
 	if again.PID != res.PID {
 		t.Errorf("PID after handler error = %d, want %d (same instance)", again.PID, res.PID)
 	}
-	if !strings.Contains(logs.String(), " "+res.RequestID+" | ") {
+	if !eventually(logs, " "+res.RequestID+" | ") {
 		t.Errorf("logs have no line prefixed with request id %s:\n%s", res.RequestID, logs)
 	}
 }
@@ -272,5 +272,18 @@ func TestReloadStartsNewInstances(t *testing.T) {
 	_, after := invokeHTTP(t, p, "GET", "/pid", "")
 	if after.PID == before.PID {
 		t.Errorf("after Reload: pid %d, want a new instance", after.PID)
+	}
+}
+
+// eventually reports whether logs contain s within a few seconds: an instance's
+// output reaches the sink through a pipe, after its answer.
+func eventually(logs *syncBuffer, s string) bool {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(logs.String(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
 	}
 }

@@ -158,7 +158,7 @@ func TestProbeLambdaHTTPRoundTrip(t *testing.T) {
 	if resp.StatusCode != 201 || !cmp.Equal(resp.Cookies, []string{"a=1", "b=2"}) {
 		t.Errorf("status %d cookies %q, want 201 [a=1 b=2]", resp.StatusCode, resp.Cookies)
 	}
-	if id := resp.Headers["X-Echo-Request-Id"]; len(id) != 36 || !strings.Contains(logs.String(), id) {
+	if id := resp.Headers["X-Echo-Request-Id"]; len(id) != 36 || !eventually(logs, id) {
 		t.Errorf("request id %q is not the runtime's id in the logs", id)
 	}
 
@@ -175,7 +175,7 @@ func TestProbeLambdaHTTPRoundTrip(t *testing.T) {
 		t.Errorf("health after panic = %d %q, want 200 naming xietong-probe", resp.StatusCode,
 			resp.Body)
 	}
-	if !strings.Contains(logs.String(), `"stack"`) {
+	if !eventually(logs, `"stack"`) {
 		t.Errorf("panic stack not logged:\n%s", logs)
 	}
 }
@@ -237,7 +237,7 @@ func TestProbeLambdaInitError(t *testing.T) {
 		ie.HeaderType != "Runtime.InitError" {
 		t.Errorf("InitError() = %+v, %v; want the probe's init error", ie, ok)
 	}
-	if !strings.Contains(logs.String(), `"msg":"init"`) {
+	if !eventually(logs, `"msg":"init"`) {
 		t.Errorf("init failure not logged:\n%s", logs)
 	}
 }
@@ -257,5 +257,18 @@ func TestProbeBadLogLevel(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(p.logs.String()), "\n")
 	if len(lines) != 1 || !strings.Contains(lines[0], `unknown level \"loud\"`) {
 		t.Errorf("output = %q, want one line naming the bad level", lines)
+	}
+}
+
+// eventually reports whether the probe's output contains s within a few
+// seconds: the process writes its log lines after it answers, through a pipe.
+func eventually(logs *syncBuffer, s string) bool {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(logs.String(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
 	}
 }
