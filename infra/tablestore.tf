@@ -521,3 +521,26 @@ resource "alicloud_ots_table" "notice_budget" {
     type = "String"
   }
 }
+
+# baseline: saved baselines (planned schedule and estimates) of a project.
+resource "alicloud_ots_table" "baseline" {
+  instance_name = alicloud_ots_instance.main.name
+  table_name    = "baseline"
+  time_to_live  = -1
+  max_version   = 1
+
+  primary_key {
+    name = "tid"
+    type = "String"
+  }
+
+  primary_key {
+    name = "project_id"
+    type = "String"
+  }
+
+  primary_key {
+    name = "baseline_id"
+    type = "String"
+  }
+}

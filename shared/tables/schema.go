@@ -270,6 +270,17 @@ var Counter = Table{
 	MaxVersions: 1,
 }
 
+// Baseline holds the saved baselines of a project: name, saved_by (uid),
+// saved_on (YYYY-MM-DD) and the saved tasks and milestones as JSON (tasks,
+// milestones). Rows are written once (EXPECT_NOT_EXIST).
+var Baseline = Table{
+	Name:        "baseline",
+	Doc:         "saved baselines (planned schedule and estimates) of a project",
+	PrimaryKey:  []PKColumn{str("tid"), str("project_id"), str("baseline_id")},
+	TTL:         Forever,
+	MaxVersions: 1,
+}
+
 // NoticeBudget holds the notify function's DingTalk limits per organization:
 // per-user daily notice counts (slot "c/<appKey>/<userid>/<day>": n, ver),
 // content hashes sent today (slot "h/<appKey>/<userid>/<day>/<hash>") and
@@ -287,5 +298,5 @@ var All = []Table{
 	Org, Dept, User, Member, Project, Milestone, Task, UserTask, Worklog,
 	Comment, Activity, Idem, Dedupe, Outbox, Contract, ContractVersion,
 	ContractUpload, Approval, LedgerSeq, LedgerEntry, LedgerIndex, Counter,
-	NoticeBudget,
+	NoticeBudget, Baseline,
 }
