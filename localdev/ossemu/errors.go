@@ -20,6 +20,7 @@ type ossError struct {
 	canonicalRequest string
 }
 
+// Error returns the OSS code and message.
 func (e *ossError) Error() string {
 	return fmt.Sprintf("ossemu: %s (%d): %s", e.code, e.status, e.message)
 }

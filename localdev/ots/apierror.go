@@ -12,6 +12,7 @@ type apiError struct {
 	msg    string
 }
 
+// Error returns the Tablestore code and message.
 func (e *apiError) Error() string { return e.code + ": " + e.msg }
 
 // Tablestore error codes the emulator answers with.

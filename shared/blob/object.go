@@ -82,6 +82,7 @@ type checkedBody struct {
 	res *oss.GetObjectResult
 }
 
+// Read reads the object and, at its end, checks the CRC-64 the server sent.
 func (b *checkedBody) Read(p []byte) (int, error) {
 	n, err := b.res.Response.Read(p)
 	if err == io.EOF && b.res.ClientCRC != nil && b.res.ServerCRC != 0 &&
@@ -92,6 +93,7 @@ func (b *checkedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close closes the response body.
 func (b *checkedBody) Close() error { return b.res.Response.Close() }
 
 // Digest is what SHA256 learns from one pass over an object.
@@ -133,6 +135,7 @@ type prefixWriter struct {
 	limit int
 }
 
+// Write keeps the first bytes written, up to the prefix size.
 func (w *prefixWriter) Write(p []byte) (int, error) {
 	if room := w.limit - len(w.buf); room > 0 {
 		w.buf = append(w.buf, p[:min(room, len(p))]...)

@@ -162,7 +162,10 @@ type conflictError struct {
 	row *Row
 }
 
+// Error returns the conflict's message.
 func (e *conflictError) Error() string { return e.err.Error() }
+
+// Unwrap returns the underlying error, which wraps ErrConflict.
 func (e *conflictError) Unwrap() error { return e.err }
 
 // Current returns the row as it stood when a versioned Update or Delete lost
