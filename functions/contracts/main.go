@@ -4,29 +4,16 @@
 package main
 
 import (
-	"os"
-
 	"github.com/xietong/xietong/shared/contracts"
 	"github.com/xietong/xietong/shared/runtime"
 )
 
 func main() {
-	logger, err := runtime.SetupLogging(os.Stderr, os.Getenv)
-	if err != nil {
-		logger.Error("config", "error", err)
-		os.Exit(1)
-	}
-	svc, err := contracts.FromEnv(os.Getenv)
-	if err != nil {
-		logger.Error("config", "error", err)
-		os.Exit(1)
-	}
-
-	f := runtime.Function{Name: "contracts", Logger: logger, HTTP: svc.Handler(),
-		OSS: svc.HandleOSS}
-
-	if err := runtime.Start(f); err != nil {
-		logger.Error("start", "error", err)
-		os.Exit(1)
-	}
+	runtime.Main("contracts", func(getenv func(string) string) (runtime.Function, error) {
+		svc, err := contracts.FromEnv(getenv)
+		if err != nil {
+			return runtime.Function{}, err
+		}
+		return runtime.Function{HTTP: svc.Handler(), OSS: svc.HandleOSS}, nil
+	})
 }

@@ -7,8 +7,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/xietong/xietong/shared/contracts"
 	"github.com/xietong/xietong/shared/dingevents"
 	"github.com/xietong/xietong/shared/runtime"
@@ -16,22 +14,16 @@ import (
 )
 
 func main() {
-	logger, err := runtime.SetupLogging(os.Stderr, os.Getenv)
-	if err != nil {
-		logger.Error("config", "error", err)
-		os.Exit(1)
-	}
-	h, err := dingevents.FromEnv(os.Getenv, func(db *tables.Store) map[string]dingevents.Applier {
-		return map[string]dingevents.Applier{contracts.ApprovalKind: contracts.NewApplier(db, nil)}
+	runtime.Main("dingtalk-callback", func(getenv func(string) string) (runtime.Function, error) {
+		h, err := dingevents.FromEnv(getenv, appliers)
+		if err != nil {
+			return runtime.Function{}, err
+		}
+		return runtime.Function{HTTP: h, Timer: h.Timer}, nil
 	})
-	if err != nil {
-		logger.Error("config", "error", err)
-		os.Exit(1)
-	}
+}
 
-	f := runtime.Function{Name: "dingtalk-callback", Logger: logger, HTTP: h, Timer: h.Timer}
-	if err := runtime.Start(f); err != nil {
-		logger.Error("start", "error", err)
-		os.Exit(1)
-	}
+// appliers puts approval outcomes on the objects they decide, by object kind.
+func appliers(db *tables.Store) map[string]dingevents.Applier {
+	return map[string]dingevents.Applier{contracts.ApprovalKind: contracts.NewApplier(db, nil)}
 }

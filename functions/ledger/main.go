@@ -5,28 +5,16 @@
 package main
 
 import (
-	"os"
-
 	"github.com/xietong/xietong/shared/ledgerapi"
 	"github.com/xietong/xietong/shared/runtime"
 )
 
 func main() {
-	logger, err := runtime.SetupLogging(os.Stderr, os.Getenv)
-	if err != nil {
-		logger.Error("config", "error", err)
-		os.Exit(1)
-	}
-	svc, err := ledgerapi.FromEnv(os.Getenv)
-	if err != nil {
-		logger.Error("config", "error", err)
-		os.Exit(1)
-	}
-
-	f := runtime.Function{Name: "ledger", Logger: logger, HTTP: svc.Handler(), Timer: svc.Tick}
-
-	if err := runtime.Start(f); err != nil {
-		logger.Error("start", "error", err)
-		os.Exit(1)
-	}
+	runtime.Main("ledger", func(getenv func(string) string) (runtime.Function, error) {
+		svc, err := ledgerapi.FromEnv(getenv)
+		if err != nil {
+			return runtime.Function{}, err
+		}
+		return runtime.Function{HTTP: svc.Handler(), Timer: svc.Tick}, nil
+	})
 }

@@ -4,27 +4,16 @@
 package main
 
 import (
-	"os"
-
 	"github.com/xietong/xietong/shared/outbox"
 	"github.com/xietong/xietong/shared/runtime"
 )
 
 func main() {
-	logger, err := runtime.SetupLogging(os.Stderr, os.Getenv)
-	if err != nil {
-		logger.Error("config", "error", err)
-		os.Exit(1)
-	}
-	d, err := outbox.FromEnv(os.Getenv)
-	if err != nil {
-		logger.Error("config", "error", err)
-		os.Exit(1)
-	}
-
-	f := runtime.Function{Name: "notify", Logger: logger, Timer: d.Timer, Invoke: d.Invoke}
-	if err := runtime.Start(f); err != nil {
-		logger.Error("start", "error", err)
-		os.Exit(1)
-	}
+	runtime.Main("notify", func(getenv func(string) string) (runtime.Function, error) {
+		d, err := outbox.FromEnv(getenv)
+		if err != nil {
+			return runtime.Function{}, err
+		}
+		return runtime.Function{Timer: d.Timer, Invoke: d.Invoke}, nil
+	})
 }
