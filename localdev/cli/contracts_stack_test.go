@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -114,8 +115,8 @@ func realStack(t *testing.T) *stack {
 	return realInstance
 }
 
-// seedProject writes the rows sign-in and project management (#6) will own: the
-// project, the lead's membership and directory row.
+// seedProject writes the rows sign-in and project management (#6) own: the
+// project, the lead's membership and directory row; rows already there stay.
 func seedProject(t *testing.T, st *stack, corp, proj, lead string) {
 	t.Helper()
 	db := stackStore(t, st)
@@ -132,7 +133,8 @@ func seedProject(t *testing.T, st *stack, corp, proj, lead string) {
 		{tables.User.Name, tables.Key{tid, lead}, tables.Cols{"org_role": "staff",
 			"status": "active"}},
 	} {
-		if _, err := db.Create(ctx, w.table, w.key, w.cols); err != nil {
+		_, err := db.Create(ctx, w.table, w.key, w.cols)
+		if err != nil && !errors.Is(err, tables.ErrExists) {
 			t.Fatalf("seed %s: %v", w.table, err)
 		}
 	}
