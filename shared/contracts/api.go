@@ -23,7 +23,7 @@ const idemTTL = 24 * time.Hour
 
 func pathCorp(r *http.Request) (string, error) {
 	corp := r.PathValue("corp")
-	if !corpRE.MatchString(corp) {
+	if !corpRE().MatchString(corp) {
 		return "", invalid([]FieldError{{"corp", "a corp id, 1-64 of A-Z a-z 0-9 _ . -"}})
 	}
 	return corp, nil
@@ -37,7 +37,7 @@ func (s *Service) loadContract(r *http.Request, c caller, a access.Action) (*Con
 		return nil, err
 	}
 	id := r.PathValue("id")
-	if !idRE.MatchString(id) {
+	if !idRE().MatchString(id) {
 		return nil, invalid([]FieldError{{"id", "a contract id, 1-64 of A-Z a-z 0-9 _ -"}})
 	}
 	ct, err := s.getContract(r.Context(), tables.TenantKey(corp), id)
@@ -179,7 +179,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, c caller) error {
 		return err
 	}
 	project := r.URL.Query().Get("projectId")
-	if !idRE.MatchString(project) {
+	if !idRE().MatchString(project) {
 		return invalid([]FieldError{{"projectId", "required query parameter, a project id"}})
 	}
 	ctx, tid := r.Context(), tables.TenantKey(corp)

@@ -26,6 +26,7 @@ package contracts
 import (
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -137,16 +138,22 @@ const (
 )
 
 var (
-	idRE       = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	corpRE     = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	idRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	})
+	corpRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+	})
+	currencyRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Z]{3}$`)
+	})
 )
 
 // Validate returns every rule r breaks, or nil.
 func (r CreateRequest) Validate() []FieldError {
 	var errs []FieldError
 	add := func(field, rule string) { errs = append(errs, FieldError{field, rule}) }
-	if !idRE.MatchString(r.ProjectID) {
+	if !idRE().MatchString(r.ProjectID) {
 		add("projectId", "required, 1-64 of A-Z a-z 0-9 _ -")
 	}
 	if n := utf8.RuneCountInString(r.Title); n == 0 || n > MaxTitle || !utf8.ValidString(r.Title) {
@@ -156,7 +163,7 @@ func (r CreateRequest) Validate() []FieldError {
 	if r.AmountFen < 0 || r.AmountFen > MaxAmountFen {
 		add("amountFen", fmt.Sprintf("an integer number of fen in [0, %d]", int64(MaxAmountFen)))
 	}
-	if !currencyRE.MatchString(r.Currency) {
+	if !currencyRE().MatchString(r.Currency) {
 		add("currency", "an ISO 4217 code such as CNY")
 	}
 	errs = append(errs, validateMilestones(r.MilestoneIDs)...)
@@ -172,7 +179,7 @@ func validateParties(ps []Party) []FieldError {
 	for i, p := range ps {
 		f := fmt.Sprintf("parties[%d]", i)
 		switch {
-		case !corpRE.MatchString(p.Corp):
+		case !corpRE().MatchString(p.Corp):
 			errs = append(errs, FieldError{f + ".corp", "required corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 		case seen[p.Corp]:
 			errs = append(errs, FieldError{f + ".corp", "each organization is one party"})
@@ -195,7 +202,7 @@ func validateMilestones(ids []string) []FieldError {
 	for i, id := range ids {
 		f := fmt.Sprintf("milestoneIds[%d]", i)
 		switch {
-		case !idRE.MatchString(id):
+		case !idRE().MatchString(id):
 			errs = append(errs, FieldError{f, "1-64 of A-Z a-z 0-9 _ -"})
 		case seen[id]:
 			errs = append(errs, FieldError{f, "listed twice"})

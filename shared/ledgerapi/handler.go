@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/xietong/xietong/shared/ledger"
 	"github.com/xietong/xietong/shared/runtime"
@@ -299,13 +300,15 @@ func (s *Service) receipt(w http.ResponseWriter, r *http.Request) error {
 }
 
 // tilePathRE matches the tlog-tiles paths of hash tiles and entry bundles.
-var tilePathRE = regexp.MustCompile(`^(entries|[0-9]|[1-5][0-9]|6[0-3])/` +
-	`(x[0-9]{3}/)*[0-9]{3}` +
-	`(\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$`)
+var tilePathRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(entries|[0-9]|[1-5][0-9]|6[0-3])/` +
+		`(x[0-9]{3}/)*[0-9]{3}` +
+		`(\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$`)
+})
 
 func (s *Service) tile(w http.ResponseWriter, r *http.Request) error {
 	path := r.PathValue("path")
-	if !tilePathRE.MatchString(path) {
+	if !tilePathRE().MatchString(path) {
 		return fail(http.StatusNotFound, "not_found", "no tile %q", path)
 	}
 	data, err := s.log.Store.Get(r.Context(), "tile/"+path)

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/xietong/xietong/shared/ledger"
@@ -30,7 +31,9 @@ const idemTTL = 24 * time.Hour
 // sequencer is writing its entry (the ledgerstore.Intent).
 const colPos = "ledger_pos"
 
-var idemKeyRE = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+var idemKeyRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+})
 
 // SubmitRequest is the body of POST /api/ledger/entries: either an envelope
 // signed by its organization (or by the service on its behalf), or an
@@ -59,7 +62,7 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	key := r.Header.Get("Idempotency-Key")
-	if key != "" && !idemKeyRE.MatchString(key) {
+	if key != "" && !idemKeyRE().MatchString(key) {
 		return fail(http.StatusBadRequest, "bad_idempotency_key",
 			"Idempotency-Key: want 1-128 printable ASCII characters")
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // SaltSize is the size of a commitment salt.
@@ -22,7 +23,9 @@ var (
 	ErrCommitment = errors.New("opening does not match commitment")
 )
 
-var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+var digestRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+})
 
 // Digest is the SHA-256 of a document kept off the log, as "sha256:<hex>".
 type Digest string
@@ -35,7 +38,7 @@ func DigestOf(data []byte) Digest {
 
 // Validate reports whether d is well formed.
 func (d Digest) Validate() error {
-	if !digestRE.MatchString(string(d)) {
+	if !digestRE().MatchString(string(d)) {
 		return fmt.Errorf("envelope: digest %q: %w", d, ErrBadDigest)
 	}
 	return nil
@@ -48,7 +51,7 @@ type Commitment string
 
 // Validate reports whether c is well formed.
 func (c Commitment) Validate() error {
-	if !digestRE.MatchString(string(c)) {
+	if !digestRE().MatchString(string(c)) {
 		return fmt.Errorf("envelope: commitment %q: %w", c, ErrBadDigest)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // Errors of envelope validation; each is wrapped with the field at fault.
@@ -16,11 +17,21 @@ var (
 	ErrPersonalData = errors.New("personal data in the clear")
 )
 
+// The patterns compile on first use: counted repeats make them costly to
+// compile, and every function binary that links this package pays at start.
 var (
-	idRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$`)
-	phoneRE = regexp.MustCompile(`(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)`)
-	cardRE  = regexp.MustCompile(`(^|[^0-9])[0-9]{17}[0-9Xx]([^0-9]|$)`)
-	emailRE = regexp.MustCompile(`[^@\s]+@[^@\s]+\.[A-Za-z]{2,}`)
+	idRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$`)
+	})
+	phoneRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)`)
+	})
+	cardRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(^|[^0-9])[0-9]{17}[0-9Xx]([^0-9]|$)`)
+	})
+	emailRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`[^@\s]+@[^@\s]+\.[A-Za-z]{2,}`)
+	})
 )
 
 // checkID validates an identifier field (organization, contract, asset ids).
@@ -31,7 +42,7 @@ func checkID(field, v string) error {
 	if err := checkClear(field, v); err != nil {
 		return err
 	}
-	if !idRE.MatchString(v) {
+	if !idRE().MatchString(v) {
 		return fmt.Errorf("envelope: %s %q: want 1-128 of [A-Za-z0-9._:-]: %w",
 			field, v, ErrInvalid)
 	}
@@ -40,8 +51,8 @@ func checkID(field, v string) error {
 
 // checkClear refuses strings that look like personal data.
 func checkClear(field, v string) error {
-	for _, re := range []*regexp.Regexp{phoneRE, cardRE, emailRE} {
-		if re.MatchString(v) {
+	for _, re := range []func() *regexp.Regexp{phoneRE, cardRE, emailRE} {
+		if re().MatchString(v) {
 			return fmt.Errorf("envelope: %s: %w", field, ErrPersonalData)
 		}
 	}
