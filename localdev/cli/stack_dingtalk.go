@@ -52,6 +52,20 @@ func processes(o dingfake.Org) map[string]string {
 	return out
 }
 
+// userIDs lists the seeded users of corpID.
+func (d *dingTalk) userIDs(corpID string) []string {
+	var out []string
+	for _, o := range dingfake.DefaultSeed() {
+		if o.CorpID != corpID {
+			continue
+		}
+		for _, u := range o.Users {
+			out = append(out, u.UserID)
+		}
+	}
+	return out
+}
+
 // appsJSON renders the seed's apps in the DINGTALK_APPS format (shared/dingtalk.App).
 func appsJSON(orgs []dingfake.Org) (string, error) {
 	type robot struct {
