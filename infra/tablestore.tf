@@ -544,3 +544,21 @@ resource "alicloud_ots_table" "baseline" {
     type = "String"
   }
 }
+
+# report: report snapshots as sent and per-run progress of the reports function.
+resource "alicloud_ots_table" "report" {
+  instance_name = alicloud_ots_instance.main.name
+  table_name    = "report"
+  time_to_live  = -1
+  max_version   = 1
+
+  primary_key {
+    name = "tid"
+    type = "String"
+  }
+
+  primary_key {
+    name = "ref"
+    type = "String"
+  }
+}

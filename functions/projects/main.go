@@ -1,13 +1,12 @@
-// Command projects is the xietong-projects function, which serves the micro-app's
-// organizations, projects, members and milestones.
-//
-// Until issue #6 lands it answers only the runtime's health route
-// (GET .../healthz) and nothing else.
+// Command projects is the xietong-projects function: sign-in with DingTalk
+// free-login codes, organizations, projects, members, milestones and the
+// executive and department views. The logic is package projects.
 package main
 
 import (
 	"os"
 
+	"github.com/xietong/xietong/shared/projects"
 	"github.com/xietong/xietong/shared/runtime"
 )
 
@@ -17,9 +16,13 @@ func main() {
 		logger.Error("config", "error", err)
 		os.Exit(1)
 	}
+	svc, err := projects.FromEnv(os.Getenv)
+	if err != nil {
+		logger.Error("config", "error", err)
+		os.Exit(1)
+	}
 
-	// TODO(#6): orgs, projects, members, milestones, role views and dashboards.
-	f := runtime.Function{Name: "projects", Logger: logger}
+	f := runtime.Function{Name: "projects", Logger: logger, HTTP: svc.Handler()}
 
 	if err := runtime.Start(f); err != nil {
 		logger.Error("start", "error", err)

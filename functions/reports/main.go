@@ -1,28 +1,19 @@
-// Command reports is the xietong-reports function, which computes and pushes reports
-// with charts.
-//
-// Until issue #8 lands it answers only the runtime's health route
-// (GET .../healthz) and nothing else.
+// Command reports is the xietong-reports function: the daily, weekly and
+// monthly reports with charts on its timer triggers, and reports on demand
+// and snapshots of sent reports over HTTP (package reports).
 package main
 
 import (
-	"os"
-
+	"github.com/xietong/xietong/shared/reports"
 	"github.com/xietong/xietong/shared/runtime"
 )
 
 func main() {
-	logger, err := runtime.SetupLogging(os.Stderr, os.Getenv)
-	if err != nil {
-		logger.Error("config", "error", err)
-		os.Exit(1)
-	}
-
-	// TODO(#8): daily, weekly and monthly report timers and on-demand HTTP reports.
-	f := runtime.Function{Name: "reports", Logger: logger}
-
-	if err := runtime.Start(f); err != nil {
-		logger.Error("start", "error", err)
-		os.Exit(1)
-	}
+	runtime.Main("reports", func(getenv func(string) string) (runtime.Function, error) {
+		svc, err := reports.FromEnv(getenv)
+		if err != nil {
+			return runtime.Function{}, err
+		}
+		return runtime.Function{HTTP: svc.Handler(), Timer: svc.Timer}, nil
+	})
 }

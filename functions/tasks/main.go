@@ -1,14 +1,13 @@
-// Command tasks is the xietong-tasks function, which serves the micro-app's tasks,
-// progress, work logs and comments.
-//
-// Until issue #6 lands it answers only the runtime's health route
-// (GET .../healthz) and nothing else.
+// Command tasks is the xietong-tasks function, which serves the micro-app's
+// tasks, decomposition, status workflow, progress, dependencies, work logs,
+// comments, baselines and the lead's and staff views (package tasksapi).
 package main
 
 import (
 	"os"
 
 	"github.com/xietong/xietong/shared/runtime"
+	"github.com/xietong/xietong/shared/tasksapi"
 )
 
 func main() {
@@ -17,11 +16,12 @@ func main() {
 		logger.Error("config", "error", err)
 		os.Exit(1)
 	}
-
-	// TODO(#6): task create/decompose/assign/update, status workflow, progress, work
-	// logs and comments.
-	f := runtime.Function{Name: "tasks", Logger: logger}
-
+	svc, err := tasksapi.FromEnv(os.Getenv)
+	if err != nil {
+		logger.Error("config", "error", err)
+		os.Exit(1)
+	}
+	f := runtime.Function{Name: "tasks", HTTP: svc.Handler(), Logger: logger}
 	if err := runtime.Start(f); err != nil {
 		logger.Error("start", "error", err)
 		os.Exit(1)

@@ -21,6 +21,7 @@ func runUp(e *env, args []string) error {
 	maxInst := fs.Int("max-instances", 4, "instances per function under concurrent load")
 	watch := fs.Bool("watch", false, "rebuild and restart a function when its sources change")
 	noTimers := fs.Bool("no-timers", false, "do not fire timers on their schedule")
+	noSeed := fs.Bool("no-seed", false, "do not seed the demo project")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,9 +39,17 @@ func runUp(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// TODO(#2): seed the demo organizations' projects, tasks and contract (DESIGN.md,
-	// Local cloud) once the functions that own those rows exist.
+	var d *demo
+	if !*noSeed {
+		if d, err = st.seedDemo(ctx, e.stdout); err != nil {
+			// The stack serves on without the demo.
+			fmt.Fprintf(e.stdout, "demo not seeded: %v\n", err)
+		}
+	}
 	printEndpoints(e.stdout, st)
+	if d != nil {
+		printDemo(e.stdout, st, d)
+	}
 	if *watch {
 		go st.watch(ctx, time.Second)
 	}

@@ -5,7 +5,9 @@
 // The rule that shapes the rest: nobody sees a project they are not a member
 // of, except executives of the organization that owns it. Members from other
 // organizations (partners, suppliers) see a contract only when their
-// organization is one of its parties.
+// organization is one of its parties. Only leads who belong to the owning
+// organization, and are not its external contacts, change a project, its
+// members or its milestones.
 package access
 
 // OrgRole is a user's role in their own DingTalk organization.
@@ -49,7 +51,22 @@ type Action string
 
 // Actions.
 const (
-	ProjectView      Action = "project.view"
+	ProjectView Action = "project.view" // get, members, milestones
+	// ProjectCreate is creating a project owned by Resource.OwnerCorp.
+	ProjectCreate   Action = "project.create"
+	ProjectUpdate   Action = "project.update"
+	ProjectArchive  Action = "project.archive"
+	MembersManage   Action = "project.members.manage" // add, remove, change roles, partners
+	MilestoneManage Action = "project.milestone.manage"
+	MilestoneAccept Action = "project.milestone.accept"
+	// OrgView is reading Resource.OwnerCorp's organization record.
+	OrgView Action = "org.view"
+	// ViewExecutive is the portfolio of Resource.OwnerCorp.
+	ViewExecutive Action = "view.executive"
+	// ViewDepartment is the department manager's view of the projects of
+	// Resource.OwnerCorp that the subject's departments own.
+	ViewDepartment Action = "view.department"
+
 	ContractCreate   Action = "contract.create"
 	ContractRead     Action = "contract.read" // get, list, list versions, upload status
 	ContractUpdate   Action = "contract.update"
@@ -58,8 +75,9 @@ const (
 )
 
 // Actions lists every action.
-var Actions = []Action{ProjectView, ContractCreate, ContractRead, ContractUpdate,
-	ContractUpload, ContractDownload}
+var Actions = []Action{ProjectView, ProjectCreate, ProjectUpdate, ProjectArchive,
+	MembersManage, MilestoneManage, MilestoneAccept, OrgView, ViewExecutive, ViewDepartment,
+	ContractCreate, ContractRead, ContractUpdate, ContractUpload, ContractDownload}
 
 // Subject is the signed-in user asking.
 type Subject struct {
@@ -70,7 +88,9 @@ type Subject struct {
 
 // Resource is what the subject asks about, seen from the subject: the
 // project's owning organization, the subject's role in the project, and for
-// contract actions the organizations that are parties to the contract.
+// contract actions the organizations that are parties to the contract. For
+// organization-wide actions (ProjectCreate, OrgView and the views) OwnerCorp
+// is the organization concerned and ProjectRole is ignored.
 type Resource struct {
 	OwnerCorp   string
 	ProjectRole ProjectRole
@@ -89,6 +109,26 @@ var contractRoles = map[Action][]ProjectRole{
 	ContractDownload: {Lead, Member, Viewer, Supplier},
 }
 
+// leadRoles lists, per project-management action, the project roles that
+// may do it. Only members of the owning organization who are not external
+// contacts ever manage a project.
+var leadRoles = map[Action][]ProjectRole{
+	ProjectUpdate:   {Lead},
+	ProjectArchive:  {Lead},
+	MembersManage:   {Lead},
+	MilestoneManage: {Lead},
+	MilestoneAccept: {Lead},
+}
+
+// orgRoles lists, per organization-wide action, the organization roles of
+// the owning organization that may do it, whatever their project role.
+var orgRoles = map[Action][]OrgRole{
+	ProjectCreate:  {Admin, Executive, DeptManager, Staff},
+	OrgView:        OrgRoles,
+	ViewExecutive:  {Executive},
+	ViewDepartment: {Executive, DeptManager},
+}
+
 // readOnly lists the actions that an executive of the owning organization
 // may do without being a member.
 var readOnly = map[Action]bool{ProjectView: true, ContractRead: true, ContractDownload: true}
@@ -103,6 +143,12 @@ func Can(s Subject, a Action, r Resource) bool {
 	}
 	if a == ProjectView {
 		return r.ProjectRole != NotMember || ownerExecutive(s, r)
+	}
+	if roles, ok := orgRoles[a]; ok {
+		return s.Corp == r.OwnerCorp && contains(roles, s.OrgRole)
+	}
+	if roles, ok := leadRoles[a]; ok {
+		return s.Corp == r.OwnerCorp && s.OrgRole != External && contains(roles, r.ProjectRole)
 	}
 	roles, ok := contractRoles[a]
 	if !ok {

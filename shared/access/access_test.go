@@ -18,39 +18,75 @@ const (
 
 // Each grid is five marks for the project roles lead, member, viewer,
 // supplier and no membership: 'y' allowed, '.' refused. A grid is given for
-// executives, external contacts and every other organization role.
-type grids struct{ exec, external, others string }
+// executives, external contacts and every other organization role; roles
+// overrides the grid of the organization roles it names.
+type grids struct {
+	exec, external, others string
+	roles                  map[OrgRole]string
+}
+
+// leadOnly is the grid of the project-management actions: leads of the owning
+// organization only, never its external contacts.
+var leadOnly = map[relation]grids{
+	sameOrg:  {"y....", ".....", "y....", nil},
+	partyOrg: {".....", ".....", ".....", nil},
+	otherOrg: {".....", ".....", ".....", nil},
+}
+
+// none refuses everyone.
+var none = grids{".....", ".....", ".....", nil}
 
 var want = map[Action]map[relation]grids{
+	ProjectCreate: {
+		sameOrg:  {"yyyyy", ".....", "yyyyy", nil},
+		partyOrg: none, otherOrg: none,
+	},
+	ProjectUpdate:   leadOnly,
+	ProjectArchive:  leadOnly,
+	MembersManage:   leadOnly,
+	MilestoneManage: leadOnly,
+	MilestoneAccept: leadOnly,
+	OrgView: {
+		sameOrg:  {"yyyyy", "yyyyy", "yyyyy", nil},
+		partyOrg: none, otherOrg: none,
+	},
+	ViewExecutive: {
+		sameOrg:  {"yyyyy", ".....", ".....", nil},
+		partyOrg: none, otherOrg: none,
+	},
+	ViewDepartment: {
+		sameOrg:  {"yyyyy", ".....", ".....", map[OrgRole]string{DeptManager: "yyyyy"}},
+		partyOrg: none, otherOrg: none,
+	},
 	ProjectView: {
-		sameOrg:  {"yyyyy", "yyyy.", "yyyy."},
-		partyOrg: {"yyyy.", "yyyy.", "yyyy."},
-		otherOrg: {"yyyy.", "yyyy.", "yyyy."},
+		sameOrg:  {"yyyyy", "yyyy.", "yyyy.", nil},
+		partyOrg: {"yyyy.", "yyyy.", "yyyy.", nil},
+		otherOrg: {"yyyy.", "yyyy.", "yyyy.", nil},
 	},
 	ContractRead: {
-		sameOrg:  {"yyyyy", "yyyy.", "yyyy."},
-		partyOrg: {"yyyy.", "yyyy.", "yyyy."},
-		otherOrg: {".....", ".....", "....."},
+		sameOrg:  {"yyyyy", "yyyy.", "yyyy.", nil},
+		partyOrg: {"yyyy.", "yyyy.", "yyyy.", nil},
+		otherOrg: {".....", ".....", ".....", nil},
 	},
 	ContractDownload: {
-		sameOrg:  {"yyyyy", "yyyy.", "yyyy."},
-		partyOrg: {"yyyy.", "yyyy.", "yyyy."},
-		otherOrg: {".....", ".....", "....."},
+		sameOrg:  {"yyyyy", "yyyy.", "yyyy.", nil},
+		partyOrg: {"yyyy.", "yyyy.", "yyyy.", nil},
+		otherOrg: {".....", ".....", ".....", nil},
 	},
 	ContractCreate: {
-		sameOrg:  {"y....", ".....", "y...."},
-		partyOrg: {"y....", ".....", "y...."},
-		otherOrg: {".....", ".....", "....."},
+		sameOrg:  {"y....", ".....", "y....", nil},
+		partyOrg: {"y....", ".....", "y....", nil},
+		otherOrg: {".....", ".....", ".....", nil},
 	},
 	ContractUpdate: {
-		sameOrg:  {"y....", ".....", "y...."},
-		partyOrg: {"y....", ".....", "y...."},
-		otherOrg: {".....", ".....", "....."},
+		sameOrg:  {"y....", ".....", "y....", nil},
+		partyOrg: {"y....", ".....", "y....", nil},
+		otherOrg: {".....", ".....", ".....", nil},
 	},
 	ContractUpload: {
-		sameOrg:  {"yy.y.", "yy.y.", "yy.y."},
-		partyOrg: {"yy.y.", "yy.y.", "yy.y."},
-		otherOrg: {".....", ".....", "....."},
+		sameOrg:  {"yy.y.", "yy.y.", "yy.y.", nil},
+		partyOrg: {"yy.y.", "yy.y.", "yy.y.", nil},
+		otherOrg: {".....", ".....", ".....", nil},
 	},
 }
 
@@ -68,6 +104,9 @@ func TestCanMatrix(t *testing.T) {
 				case External:
 					grid = g.external
 				}
+				if r, ok := g.roles[or]; ok {
+					grid = r
+				}
 				for i, pr := range roleColumns {
 					s, r := case_(or, pr, rel)
 					got := Can(s, a, r)
@@ -81,6 +120,9 @@ func TestCanMatrix(t *testing.T) {
 				}
 			}
 		}
+	}
+	if len(want) != len(Actions) {
+		t.Errorf("want covers %d actions, Actions lists %d", len(want), len(Actions))
 	}
 	if n := len(Actions) * 3 * len(OrgRoles) * len(roleColumns); tried != n {
 		t.Errorf("tried %d cases, want the full matrix of %d", tried, n)

@@ -281,6 +281,18 @@ var Baseline = Table{
 	MaxVersions: 1,
 }
 
+// Report holds, per organization, the snapshot rows of the reports as sent
+// (ref "s/<kind>/<period>/<recipient hash>") and the progress rows of report
+// runs (ref "r/<kind>/<period>"), so a run resumes and a past report is
+// fetched again exactly as sent.
+var Report = Table{
+	Name:        "report",
+	Doc:         "report snapshots as sent and per-run progress of the reports function",
+	PrimaryKey:  []PKColumn{str("tid"), str("ref")},
+	TTL:         Forever,
+	MaxVersions: 1,
+}
+
 // NoticeBudget holds the notify function's DingTalk limits per organization:
 // per-user daily notice counts (slot "c/<appKey>/<userid>/<day>": n, ver),
 // content hashes sent today (slot "h/<appKey>/<userid>/<day>/<hash>") and
@@ -298,5 +310,5 @@ var All = []Table{
 	Org, Dept, User, Member, Project, Milestone, Task, UserTask, Worklog,
 	Comment, Activity, Idem, Dedupe, Outbox, Contract, ContractVersion,
 	ContractUpload, Approval, LedgerSeq, LedgerEntry, LedgerIndex, Counter,
-	NoticeBudget, Baseline,
+	NoticeBudget, Baseline, Report,
 }
