@@ -121,8 +121,11 @@ const VerColumn = "ver"
 
 // slotCount is how many recent write tokens a row remembers: a write that
 // was retried can tell its own earlier success from a rival's while fewer
-// than slotCount writes have landed since.
-const slotCount = 16
+// than slotCount writes have landed since. A hot row under the SDK's retry
+// back-off (up to 320 ms a pause) can see a few dozen rival writes in that
+// time; each slot costs about 20 bytes, and only rows written that often
+// fill them all.
+const slotCount = 64
 
 const slotPrefix = "_wt"
 
