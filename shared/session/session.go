@@ -5,10 +5,8 @@
 //
 // A token reads "v1.<payload>.<mac>", both parts base64url without padding;
 // the payload is JSON and carries no secret. Tokens travel as
-// "Authorization: Bearer <token>".
-//
-// TODO(#6): the projects function's exchange of a DingTalk free-login auth
-// code for a session (Issue) lands with the sign-in endpoint.
+// "Authorization: Bearer <token>". The projects function issues them at
+// sign-in (POST /api/auth/login), after exchanging a DingTalk free-login code.
 package session
 
 import (
