@@ -221,7 +221,8 @@ func TestDingTalkFixtures(t *testing.T) {
 			if q["signature"] != q["msg_signature"] || q["nonce"] == "" {
 				t.Errorf("query %v: want signature = msg_signature and a nonce", q)
 			}
-			if got := sign(tt.token, q["timestamp"], q["nonce"], body.Encrypt); got != q["signature"] {
+			if got := sign(tt.token, q["timestamp"], q["nonce"],
+				body.Encrypt); got != q["signature"] {
 				t.Errorf("signature = %s, want sha1 of the sorted parts %s", q["signature"], got)
 			}
 			if ev.RequestContext.HTTP.Method != "POST" {
@@ -285,7 +286,8 @@ func TestMalformed(t *testing.T) {
 			}
 			bad := mutate(t, raw, wt.path, wt.value)
 			err := runtime.Decode(fk.kind, bad, fk.new())
-			if !errors.Is(err, runtime.ErrMalformedEvent) || !strings.Contains(err.Error(), wt.wantIn) ||
+			if !errors.Is(err, runtime.ErrMalformedEvent) ||
+				!strings.Contains(err.Error(), wt.wantIn) ||
 				!strings.Contains(err.Error(), string(fk.kind)) {
 				t.Errorf("Decode(wrong %v) error = %v, want ErrMalformedEvent naming %q and %q",
 					wt.path, err, fk.kind, wt.wantIn)
@@ -293,7 +295,8 @@ func TestMalformed(t *testing.T) {
 			var rec recorder
 			f := rec.function()
 			f.Logger = runtime.NewLogger(&bytes.Buffer{}, 0)
-			if _, err := f.Dispatch(context.Background(), bad); !errors.Is(err, runtime.ErrMalformedEvent) {
+			if _, err := f.Dispatch(context.Background(), bad); !errors.Is(err,
+				runtime.ErrMalformedEvent) {
 				t.Errorf("Dispatch(wrong type) error = %v, want ErrMalformedEvent", err)
 			}
 			if rec.kind != "" {

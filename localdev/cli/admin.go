@@ -42,7 +42,8 @@ func (s *stack) serveTrigger(w http.ResponseWriter, r *http.Request) {
 	fname, tname := r.URL.Query().Get("function"), r.URL.Query().Get("trigger")
 	f := s.spec.Function(fname)
 	if f == nil {
-		writeJSON(w, http.StatusNotFound, errorBody("FunctionNotFound", "no function "+quote(fname)))
+		writeJSON(w, http.StatusNotFound,
+			errorBody("FunctionNotFound", "no function "+quote(fname)))
 		return
 	}
 	t := f.Trigger(tname)

@@ -21,9 +21,11 @@ import (
 // samples inside one iteration):
 //
 //	BenchmarkColdStart/<fn>   spawn → first response of each function and of testdata/fchello,
-//	                          medians of coldSamples alternating starts; metric "ratio" (goal ≤ 1.3)
+//	                          medians of coldSamples alternating starts; metric "ratio"
+//	                          (goal ≤ 1.3)
 //	BenchmarkWarmInvoke       p50 of the harness (gateway-less Pool.Invoke) minus p50 of
-//	                          runtime.Function.Dispatch in process; metric "added-p50-us" (goal < 1000)
+//	                          runtime.Function.Dispatch in process; metric "added-p50-us"
+//	                          (goal < 1000)
 //	BenchmarkBinarySize/<fn>  stripped linux/amd64 binary size; metric "MB" (goal ≤ 15)
 
 const (
@@ -48,7 +50,8 @@ func benchSetup(b *testing.B) *stack {
 			return
 		}
 		sfile, _ := filepath.Abs(realSpec)
-		proj := project{root: filepath.Dir(sfile), sfile: sfile, data: filepath.Join(benchDir, "data")}
+		proj := project{root: filepath.Dir(sfile), sfile: sfile,
+			data: filepath.Join(benchDir, "data")}
 		s := &stack{cfg: stackConfig{proj: proj, out: os.Stderr, maxInstances: 1}}
 		s.gatewayURL = "http://127.0.0.1:1"
 		if benchErr = s.startServices(); benchErr != nil {
@@ -110,7 +113,8 @@ func median(ds []time.Duration) time.Duration {
 
 func BenchmarkColdStart(b *testing.B) {
 	s := benchSetup(b)
-	hello := fcrt.Config{Function: "fchello", FunctionName: "fchello", Binary: benchBinary("fchello"),
+	hello := fcrt.Config{Function: "fchello", FunctionName: "fchello",
+		Binary:  benchBinary("fchello"),
 		Handler: "main", MemoryMB: 128, Timeout: 10 * time.Second}
 	for _, f := range s.spec.Functions {
 		cfg := s.poolConfig(f, benchBinary(f.Resource))

@@ -23,7 +23,8 @@ import (
 // to the real dingtalk-callback binary under the FC runtime emulator, each
 // sealed with the corp's callback keys as DingTalk seals them, and reports the
 // latency percentiles and how many were not answered with a valid encrypted
-// "success". Up to 16 instances serve, as FC scales a function out under load. The directory is filled first by the reconcile timer, as in
+// "success". Up to 16 instances serve, as FC scales a function out under load. The directory is
+// filled first by the reconcile timer, as in
 // production, so each push is a full user_modify_org round: decrypt, dedupe
 // claim, DingTalk read from the fake, directory compare, reply.
 //

@@ -59,13 +59,16 @@ func TestInvokeUsage(t *testing.T) {
 	}{
 		{[]string{"invoke", "projects"}, "want: invoke"},
 		{[]string{"invoke", "projects", "no-such-file.json"}, "event file"},
-		{[]string{"invoke", "--file", realSpec, "--data", os.TempDir(), "nope", "../../events/fc-timer.json"}, `no function "nope"`},
+		{[]string{"invoke", "--file", realSpec, "--data", os.TempDir(), "nope",
+			"../../events/fc-timer.json"}, `no function "nope"`},
 		{[]string{"frobnicate"}, "unknown command"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		if code := Main(tt.args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), tt.want) {
-			t.Errorf("Main(%q) = %d, stderr %q; want 2 mentioning %q", tt.args, code, &stderr, tt.want)
+		if code := Main(tt.args, &stdout, &stderr); code != exitUsage ||
+			!strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("Main(%q) = %d, stderr %q; want 2 mentioning %q", tt.args, code, &stderr,
+				tt.want)
 		}
 	}
 }

@@ -59,7 +59,8 @@ func TestContractUploadThroughLocalStack(t *testing.T) {
 		}
 		vs := api.waitVersions(c.ID, want)
 		sum := sha256.Sum256(file)
-		if got := vs[want-1]; got.Number != int64(want) || got.SHA256 != hex.EncodeToString(sum[:]) {
+		if got := vs[want-1]; got.Number != int64(want) ||
+			got.SHA256 != hex.EncodeToString(sum[:]) {
 			t.Fatalf("version %d = %+v, want number %d with sha256 %x", want, got, want, sum)
 		}
 		file = append(file, '!') // the next upload differs

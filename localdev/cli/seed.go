@@ -297,20 +297,23 @@ type demoTask struct {
 }
 
 var demoTasks = []demoTask{
-	{"req", "", "design", "需求调研与方案设计", []string{"dev1"}, "high", 0, -45, -22, nil},
+	{"req", "", "design", "需求调研与方案设计", []string{"dev1"}, "high", 0,
+		-45, -22, nil},
 	{"interview", "req", "", "教务处、学工处业务访谈", []string{"dev1"}, "normal", 960,
 		-45, -38, nil},
 	{"spec", "req", "", "需求规格说明书", []string{"supplier"}, "high", 1440, -38, -28, nil},
 	{"arch", "req", "", "总体架构设计评审", []string{"dev2"}, "normal", 720, -30, -22, nil},
-	{"build", "", "build", "统一身份认证与办事门户", []string{"dev2"}, "high", 0, -20, 25,
-		[]string{"req"}},
-	{"sso", "build", "", "统一身份认证（CAS）对接", []string{"dev2"}, "high", 2400, -20, 5, nil},
+	{"build", "", "build", "统一身份认证与办事门户", []string{"dev2"}, "high", 0,
+		-20, 25, []string{"req"}},
+	{"sso", "build", "", "统一身份认证（CAS）对接", []string{"dev2"}, "high", 2400,
+		-20, 5, nil},
 	{"ding", "build", "", "钉钉免登与工作通知集成", []string{"supdev"}, "normal", 1920,
 		-10, 15, nil},
-	{"portal", "build", "", "办事大厅门户前端", []string{"dev1"}, "normal", 2880, -5, 25, nil},
+	{"portal", "build", "", "办事大厅门户前端", []string{"dev1"}, "normal", 2880,
+		-5, 25, nil},
 	{"migrate", "", "build", "历史办件数据迁移", nil, "urgent", 1440, -14, -3, nil},
-	{"uat", "", "launch", "上线试运行与用户验收", []string{"dev1", "supplier"}, "normal", 2400,
-		30, 60, []string{"build"}},
+	{"uat", "", "launch", "上线试运行与用户验收", []string{"dev1", "supplier"}, "normal",
+		2400, 30, 60, []string{"build"}},
 }
 
 // plan writes the tasks: tasks decomposed into subtasks, assigned, with dependencies,
@@ -445,7 +448,8 @@ var demoLogs = []struct {
 var demoComments = []struct{ ref, as, body string }{
 	{"spec", "supplier", "需求规格说明书 v1.2 已按评审意见修订，请审阅。"},
 	{"migrate", "supdev",
-		"旧系统导出的办件附件缺少编码信息，需要教务处确认字段映射，预计延期 3 天。"},
+		"旧系统导出的办件附件缺少编码信息，" +
+			"需要教务处确认字段映射，预计延期 3 天。"},
 	{"migrate", "lead",
 		"已协调教务处本周五前给出映射表，请 Acme 同步调整迁移脚本。"},
 }

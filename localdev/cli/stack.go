@@ -62,7 +62,8 @@ type stack struct {
 // startStack starts emulators, function pools, the gateway and the timers.
 func startStack(ctx context.Context, cfg stackConfig) (*stack, error) {
 	s := &stack{cfg: cfg, pools: map[string]*fcrt.Pool{}}
-	s.build = &builder{root: cfg.proj.root, binDir: filepath.Join(cfg.proj.data, "bin"), out: cfg.out}
+	s.build = &builder{root: cfg.proj.root, binDir: filepath.Join(cfg.proj.data, "bin"),
+		out: cfg.out}
 	if err := s.start(ctx); err != nil {
 		s.close()
 		return nil, err

@@ -194,7 +194,8 @@ func TestGatewayBinaryBodyRoundTrip(t *testing.T) {
 
 func TestTimerTriggerDeliversEvent(t *testing.T) {
 	s := probeStack(t)
-	resp, body := do(t, "POST", s.gatewayURL+"/_localdev/trigger?function=probe&trigger=tick", "", nil)
+	resp, body := do(t, "POST", s.gatewayURL+"/_localdev/trigger?function=probe&trigger=tick", "",
+		nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("trigger tick = %d %s, want 200", resp.StatusCode, body)
 	}
@@ -237,8 +238,10 @@ func TestOSSEventReachesTrigger(t *testing.T) {
 
 func TestHandlerErrorUsesErrorRoute(t *testing.T) {
 	s := probeStack(t)
-	resp, body := do(t, "POST", s.gatewayURL+"/_localdev/trigger?function=probe&trigger=broken", "", nil)
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "timer asked to fail") {
+	resp, body := do(t, "POST", s.gatewayURL+"/_localdev/trigger?function=probe&trigger=broken", "",
+		nil)
+	if resp.StatusCode != http.StatusBadGateway ||
+		!strings.Contains(string(body), "timer asked to fail") {
 		t.Errorf("failing timer = %d %s, want 502 with the handler's error", resp.StatusCode, body)
 	}
 	resp, body = do(t, "POST", s.gatewayURL+"/2023-03-30/functions/probe/invocations", "",
@@ -252,9 +255,11 @@ func TestHandlerErrorUsesErrorRoute(t *testing.T) {
 	if err := json.Unmarshal(body, &e); err != nil || resp.StatusCode != http.StatusBadGateway {
 		t.Fatalf("failing invocation = %d %s, want 502 JSON", resp.StatusCode, body)
 	}
-	if e.Error.Code != "FunctionError" || !strings.Contains(e.Error.Message, "invoke asked to fail") ||
+	if e.Error.Code != "FunctionError" ||
+		!strings.Contains(e.Error.Message, "invoke asked to fail") ||
 		e.Error.Details["errorType"] == "" {
-		t.Errorf("failing invocation error = %+v, want FunctionError with the message and type", e.Error)
+		t.Errorf("failing invocation error = %+v, want FunctionError with the message and type",
+			e.Error)
 	}
 }
 
@@ -274,7 +279,8 @@ func TestTimeoutRecyclesInstance(t *testing.T) {
 	s := probeStack(t)
 	before := probePID(t, s)
 	resp, body := do(t, "GET", s.gatewayURL+"/probe/sleep?ms=6000", "", nil)
-	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), "FunctionTimeout") {
+	if resp.StatusCode != http.StatusGatewayTimeout ||
+		!strings.Contains(string(body), "FunctionTimeout") {
 		t.Errorf("GET /probe/sleep past the 2s timeout = %d %s, want 504 FunctionTimeout",
 			resp.StatusCode, body)
 	}

@@ -90,7 +90,8 @@ func printEndpoints(w io.Writer, s *stack) {
 		s.gatewayURL)
 	fmt.Fprintf(w, "  go run ./localdev invoke <function> events/<file>.json\n")
 	if corp, user := s.ding.firstUser(); user != "" {
-		fmt.Fprintf(w, "  curl -s -X POST %s/_fake/authcode -d '{\"corpId\":\"%s\",\"userId\":\"%s\"}'\n",
+		fmt.Fprintf(w, "  curl -s -X POST %s/_fake/authcode -d "+
+			"'{\"corpId\":\"%s\",\"userId\":\"%s\"}'\n",
 			s.dingURL, corp, user)
 	}
 	fmt.Fprintln(w, "Ctrl-C stops everything; data stays in .localdev (localdev reset clears it).")

@@ -62,7 +62,8 @@ func writeWatchProject(t *testing.T) string {
 		}
 	}
 	files := map[string]string{
-		"go.mod":              "module watchtest\n\ngo 1.26\n\nrequire github.com/aliyun/fc-runtime-go-sdk v0.3.1\n",
+		"go.mod": "module watchtest\n\ngo 1.26\n\nrequire " +
+			"github.com/aliyun/fc-runtime-go-sdk v0.3.1\n",
 		"go.sum":              strings.Join(lines, "\n") + "\n",
 		"s.yaml":              watchSpec,
 		"functions/w/main.go": fmt.Sprintf(watchMain, "v1"),
@@ -84,7 +85,8 @@ func TestWatchRebuildsChangedFunction(t *testing.T) {
 		t.Skip("builds a function binary twice")
 	}
 	root := writeWatchProject(t)
-	proj := project{root: root, sfile: filepath.Join(root, "s.yaml"), data: filepath.Join(root, ".localdev")}
+	proj := project{root: root, sfile: filepath.Join(root, "s.yaml"),
+		data: filepath.Join(root, ".localdev")}
 	logs := &syncBuffer{}
 	s, err := startStack(t.Context(), stackConfig{proj: proj, addr: "127.0.0.1:0", maxInstances: 1,
 		out: logs, noTimers: true})

@@ -154,7 +154,8 @@ func TestPanicAnswers500AndInstanceSurvives(t *testing.T) {
 	}
 	hr, second := invokeHTTP(t, p, "GET", "/pid", "")
 	if hr.StatusCode != 200 || second.PID != first.PID {
-		t.Errorf("after panic: status %d pid %d, want 200 pid %d", hr.StatusCode, second.PID, first.PID)
+		t.Errorf("after panic: status %d pid %d, want 200 pid %d", hr.StatusCode, second.PID,
+			first.PID)
 	}
 }
 
@@ -255,13 +256,16 @@ func TestPreStopRunsOnClose(t *testing.T) {
 
 func TestBinaryThatExitsReportsItsOutput(t *testing.T) {
 	script := filepath.Join(t.TempDir(), "crash")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\necho config: TABLESTORE_ENDPOINT missing >&2\nexit 3\n"), 0o755); err != nil {
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho config: TABLESTORE_ENDPOINT missing "+
+		">&2\nexit 3\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	p, _ := newPool(t, func(c *fcrt.Config) { c.Binary = script })
 	_, err := p.Invoke(context.Background(), []byte(`{}`))
-	if !errors.Is(err, fcrt.ErrInstanceExited) || !strings.Contains(err.Error(), "TABLESTORE_ENDPOINT") {
-		t.Fatalf("Invoke on a crashing binary: err = %v, want ErrInstanceExited with its stderr", err)
+	if !errors.Is(err, fcrt.ErrInstanceExited) ||
+		!strings.Contains(err.Error(), "TABLESTORE_ENDPOINT") {
+		t.Fatalf("Invoke on a crashing binary: err = %v, want ErrInstanceExited with its stderr",
+			err)
 	}
 }
 

@@ -173,7 +173,8 @@ func (g *Gateway) serveInvoke(w http.ResponseWriter, r *http.Request) string {
 	inv, found := g.cfg.Functions[name]
 	if !ok || !found || r.Method != http.MethodPost {
 		writeError(w, http.StatusNotFound, "FunctionNotFound",
-			fmt.Sprintf("no function at %q (POST %s<name>/invocations)", r.URL.Path, invokePrefix), nil)
+			fmt.Sprintf("no function at %q (POST %s<name>/invocations)", r.URL.Path, invokePrefix),
+			nil)
 		return name
 	}
 	body, ok := readBody(w, r)

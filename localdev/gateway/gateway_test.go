@@ -74,8 +74,10 @@ func TestEventFromRequest(t *testing.T) {
 	if err := json.Unmarshal(fn.event, &ev); err != nil {
 		t.Fatalf("event %s: %v", fn.event, err)
 	}
-	if ev.Version != "v1" || ev.RawPath != "/api/a%20b/c" || ev.RequestContext.HTTP.Path != "/api/a b/c" {
-		t.Errorf("version/rawPath/path = %q %q %q", ev.Version, ev.RawPath, ev.RequestContext.HTTP.Path)
+	if ev.Version != "v1" || ev.RawPath != "/api/a%20b/c" ||
+		ev.RequestContext.HTTP.Path != "/api/a b/c" {
+		t.Errorf("version/rawPath/path = %q %q %q", ev.Version, ev.RawPath,
+			ev.RequestContext.HTTP.Path)
 	}
 	if ev.Body != "héllo" || ev.IsBase64Encoded {
 		t.Errorf("body = %q base64=%v, want the UTF-8 text as is", ev.Body, ev.IsBase64Encoded)
@@ -88,7 +90,8 @@ func TestEventFromRequest(t *testing.T) {
 	}
 	rc := ev.RequestContext
 	if rc.RequestID == "" || rc.RequestID != w.Header().Get(headerRequestID) {
-		t.Errorf("requestId %q, reply header %q; want equal and set", rc.RequestID, w.Header().Get(headerRequestID))
+		t.Errorf("requestId %q, reply header %q; want equal and set", rc.RequestID,
+			w.Header().Get(headerRequestID))
 	}
 	if rc.HTTP.Method != "POST" || rc.HTTP.SourceIP != "192.0.2.1" || rc.AccountID != "123" ||
 		rc.HTTP.UserAgent != "test/1" {
@@ -103,14 +106,16 @@ func TestEventFromRequest(t *testing.T) {
 
 func TestBinaryBodyIsBase64(t *testing.T) {
 	fn := &recorder{res: fcrt.Result{Body: []byte(`{"statusCode":200}`)}}
-	g := New(Config{Routes: []Route{{Path: "/*", Function: "f"}}, Functions: map[string]Invoker{"f": fn}})
+	g := New(Config{Routes: []Route{{Path: "/*", Function: "f"}},
+		Functions: map[string]Invoker{"f": fn}})
 	body := []byte{0xff, 0x00, 0xfe, 'a'}
 	g.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("PUT", "/x", bytes.NewReader(body)))
 	var ev httpEvent
 	json.Unmarshal(fn.event, &ev)
 	got, err := base64.StdEncoding.DecodeString(ev.Body)
 	if !ev.IsBase64Encoded || err != nil || !bytes.Equal(got, body) {
-		t.Errorf("binary body: base64=%v body=%q, want base64 of %x", ev.IsBase64Encoded, ev.Body, body)
+		t.Errorf("binary body: base64=%v body=%q, want base64 of %x", ev.IsBase64Encoded, ev.Body,
+			body)
 	}
 }
 
@@ -124,24 +129,34 @@ func TestReplyFromResult(t *testing.T) {
 		wantBody   string
 		wantHeader string
 	}{
-		{"response struct", fcrt.Result{Body: []byte(`{"statusCode":201,"headers":{"X-A":"b"},"body":"made"}`)},
+		{"response struct",
+			fcrt.Result{Body: []byte(`{"statusCode":201,"headers":{"X-A":"b"},"body":"made"}`)},
 			nil, 201, "made", "b"},
-		{"base64 body", fcrt.Result{Body: []byte(`{"statusCode":200,"isBase64Encoded":true,"body":"` + b64 + `"}`)},
+		{"base64 body",
+			fcrt.Result{Body: []byte(`{"statusCode":200,"isBase64Encoded":true,"body":"` + b64 +
+				`"}`)},
 			nil, 200, "\x00\x01\x02", ""},
-		{"plain value", fcrt.Result{Body: []byte(`"just a string"`)}, nil, 200, `"just a string"`, ""},
-		{"object without statusCode", fcrt.Result{Body: []byte(`{"ok":true}`)}, nil, 200, `{"ok":true}`, ""},
-		{"function error", fcrt.Result{Err: &fcrt.FunctionError{Message: "boom", Type: "errorString"}},
+		{"plain value", fcrt.Result{Body: []byte(`"just a string"`)}, nil, 200, `"just a string"`,
+			""},
+		{"object without statusCode", fcrt.Result{Body: []byte(`{"ok":true}`)}, nil, 200,
+			`{"ok":true}`, ""},
+		{"function error",
+			fcrt.Result{Err: &fcrt.FunctionError{Message: "boom", Type: "errorString"}},
 			nil, 502, `"code":"FunctionError"`, ""},
-		{"timeout", fcrt.Result{}, fmt.Errorf("x: %w", fcrt.ErrTimeout), 504, `"code":"FunctionTimeout"`, ""},
-		{"instance died", fcrt.Result{}, fcrt.ErrInstanceExited, 503, `"code":"FunctionUnavailable"`, ""},
+		{"timeout", fcrt.Result{}, fmt.Errorf("x: %w", fcrt.ErrTimeout), 504,
+			`"code":"FunctionTimeout"`, ""},
+		{"instance died", fcrt.Result{}, fcrt.ErrInstanceExited, 503,
+			`"code":"FunctionUnavailable"`, ""},
 	}
 	for _, tt := range tests {
 		fn := &recorder{res: tt.res, err: tt.err}
-		g := New(Config{Routes: []Route{{Path: "/*", Function: "f"}}, Functions: map[string]Invoker{"f": fn}})
+		g := New(Config{Routes: []Route{{Path: "/*", Function: "f"}},
+			Functions: map[string]Invoker{"f": fn}})
 		w := httptest.NewRecorder()
 		g.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 		if w.Code != tt.wantStatus || !strings.Contains(w.Body.String(), tt.wantBody) {
-			t.Errorf("%s: reply %d %q, want %d containing %q", tt.name, w.Code, w.Body, tt.wantStatus, tt.wantBody)
+			t.Errorf("%s: reply %d %q, want %d containing %q", tt.name, w.Code, w.Body,
+				tt.wantStatus, tt.wantBody)
 		}
 		if tt.wantHeader != "" && w.Header().Get("X-A") != tt.wantHeader {
 			t.Errorf("%s: X-A = %q, want %q", tt.name, w.Header().Get("X-A"), tt.wantHeader)
@@ -151,7 +166,8 @@ func TestReplyFromResult(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	fn := &recorder{res: fcrt.Result{Body: []byte(`{"statusCode":200}`)}}
-	g := New(Config{Routes: []Route{{Path: "/api/*", Function: "f", Methods: []string{"GET", "POST"}}},
+	g := New(Config{Routes: []Route{{Path: "/api/*", Function: "f",
+		Methods: []string{"GET", "POST"}}},
 		Functions: map[string]Invoker{"f": fn}})
 	srv := httptest.NewServer(g)
 	defer srv.Close()
@@ -163,10 +179,13 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"unknown route", "GET", "/nowhere", nil, 404, `no route for path \"/nowhere\"`},
 		{"method not allowed", "DELETE", "/api/x", nil, 405, "MethodNotAllowed"},
-		{"too large", "POST", "/api/x", bytes.NewReader(make([]byte, MaxEventBytes+1)), 413, "PayloadTooLarge"},
+		{"too large", "POST", "/api/x", bytes.NewReader(make([]byte, MaxEventBytes+1)), 413,
+			"PayloadTooLarge"},
 		{"too large, chunked", "POST", "/api/x",
-			io.MultiReader(strings.NewReader("a"), bytes.NewReader(make([]byte, MaxEventBytes))), 413, "PayloadTooLarge"},
-		{"unknown function", "POST", "/2023-03-30/functions/nope/invocations", nil, 404, "FunctionNotFound"},
+			io.MultiReader(strings.NewReader("a"),
+				bytes.NewReader(make([]byte, MaxEventBytes))), 413, "PayloadTooLarge"},
+		{"unknown function", "POST", "/2023-03-30/functions/nope/invocations", nil, 404,
+			"FunctionNotFound"},
 	}
 	for _, tt := range tests {
 		fn.event = nil
@@ -178,7 +197,8 @@ func TestBadInput(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != tt.wantStatus || !strings.Contains(string(body), tt.wantText) {
-			t.Errorf("%s: %d %s, want %d containing %q", tt.name, resp.StatusCode, body, tt.wantStatus, tt.wantText)
+			t.Errorf("%s: %d %s, want %d containing %q", tt.name, resp.StatusCode, body,
+				tt.wantStatus, tt.wantText)
 		}
 		if fn.event != nil {
 			t.Errorf("%s: the function was invoked", tt.name)
@@ -192,7 +212,9 @@ func TestInvokeFunctionAPI(t *testing.T) {
 	w := httptest.NewRecorder()
 	g.ServeHTTP(w, httptest.NewRequest("POST", "/2023-03-30/functions/notify/invocations",
 		strings.NewReader(`{"job":"drain"}`)))
-	if w.Code != 200 || w.Body.String() != `{"drained":3}` || string(fn.event) != `{"job":"drain"}` {
-		t.Errorf("invoke = %d %q (event %q), want the raw result of the raw event", w.Code, w.Body, fn.event)
+	if w.Code != 200 || w.Body.String() != `{"drained":3}` ||
+		string(fn.event) != `{"job":"drain"}` {
+		t.Errorf("invoke = %d %q (event %q), want the raw result of the raw event", w.Code, w.Body,
+			fn.event)
 	}
 }

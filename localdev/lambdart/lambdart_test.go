@@ -128,7 +128,8 @@ func TestResponseTooLarge(t *testing.T) {
 	done := invokeAsync(s, `{}`)
 	_, h, _ := call(t, s, "GET", prefix+"/invocation/next", "")
 	big := strings.Repeat("x", MaxResponseBytes+1)
-	status, _, _ := call(t, s, "POST", prefix+"/invocation/"+h.Get(HeaderRequestID)+"/response", big)
+	status, _, _ := call(t, s, "POST", prefix+"/invocation/"+h.Get(HeaderRequestID)+"/response",
+		big)
 	if status != 413 {
 		t.Errorf("oversized response = %d, want 413", status)
 	}

@@ -78,7 +78,8 @@ func (s *Server) authenticate(rq *request) error {
 	case rq.query.Has("OSSAccessKeyId") || rq.query.Has("Signature"):
 		return s.authV1Query(rq)
 	}
-	return newError("AccessDenied", "You have no right to access this object because of bucket acl.")
+	return newError("AccessDenied", "You have no right to access this object because of bucket "+
+		"acl.")
 }
 
 // secret returns the secret of ak.
@@ -251,7 +252,8 @@ func v4HeaderTime(h http.Header) (string, time.Time, error) {
 	d := h.Get("Date")
 	t, err := http.ParseTime(d)
 	if err != nil {
-		return "", time.Time{}, newError("AccessDenied", "OSS authentication requires a valid Date.")
+		return "", time.Time{}, newError("AccessDenied",
+			"OSS authentication requires a valid Date.")
 	}
 	return d, t, nil
 }

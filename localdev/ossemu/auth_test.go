@@ -81,7 +81,8 @@ func TestV4WrongRegion(t *testing.T) {
 
 func TestPresignedURLs(t *testing.T) {
 	forEachAuth(t, func(t *testing.T, env *ossemutest.Env, b *oss.Bucket) {
-		putURL, err := b.SignURL("p/上传 1.pdf", oss.HTTPPut, 60, oss.ContentType("application/pdf"),
+		putURL, err := b.SignURL("p/上传 1.pdf", oss.HTTPPut, 60,
+			oss.ContentType("application/pdf"),
 			oss.ForbidOverWrite(true))
 		if err != nil {
 			t.Fatal(err)

@@ -100,7 +100,8 @@ func errInvalidArgument(format string, args ...any) *ossError {
 
 func errMalformedXML() *ossError {
 	return newError("MalformedXML",
-		"The XML you provided was not well-formed or did not validate against our published schema.")
+		"The XML you provided was not well-formed or did not validate against our published "+
+			"schema.")
 }
 
 func errFileExists() *ossError {

@@ -265,7 +265,8 @@ func (s *Server) deleteMultiple(rq *request) error {
 		return err
 	}
 	var req deleteRequest
-	if xml.Unmarshal(body, &req) != nil || len(req.Objects) == 0 || len(req.Objects) > maxDeleteKeys {
+	if xml.Unmarshal(body, &req) != nil || len(req.Objects) == 0 ||
+		len(req.Objects) > maxDeleteKeys {
 		return errMalformedXML()
 	}
 	enc := func(s string) string { return s }

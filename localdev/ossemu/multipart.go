@@ -278,7 +278,8 @@ func (b *bucket) chooseParts(id string, req completeRequest) ([]*part, error) {
 	for i := 1; i < len(req.Parts); i++ {
 		if req.Parts[i].PartNumber <= req.Parts[i-1].PartNumber {
 			return nil, newError("InvalidPartOrder",
-				"The list of parts was not in ascending order. Parts must be ordered by part number.")
+				"The list of parts was not in ascending order. Parts must be ordered by part "+
+					"number.")
 		}
 	}
 	chosen := make([]*part, len(req.Parts))
@@ -420,7 +421,8 @@ func (s *Server) listParts(rq *request) error {
 func partListParams(rq *request) (maxParts, marker int, err error) {
 	maxParts = defaultMaxParts
 	if v := rq.query.Get("max-parts"); v != "" {
-		if maxParts, err = strconv.Atoi(v); err != nil || maxParts < 1 || maxParts > defaultMaxParts {
+		if maxParts, err = strconv.Atoi(v); err != nil || maxParts < 1 ||
+			maxParts > defaultMaxParts {
 			return 0, 0, errInvalidArgument("max-parts must be between 1 and %d.", defaultMaxParts)
 		}
 	}

@@ -41,7 +41,8 @@ func TestMultipartUpload(t *testing.T) {
 		}
 		h, _ := b.GetObjectDetailedMeta("mp/合同.pdf")
 		if h.Get("X-Oss-Hash-Crc64ecma") != crcOf(whole) || h.Get("X-Oss-Meta-Who") != "u1" ||
-			h.Get("X-Oss-Object-Type") != "Multipart" || h.Get("Content-Type") != "application/pdf" {
+			h.Get("X-Oss-Object-Type") != "Multipart" ||
+			h.Get("Content-Type") != "application/pdf" {
 			t.Errorf("multipart object headers = %v", h)
 		}
 		if err := b.GetObjectToFile("mp/合同.pdf", filepath.Join(t.TempDir(), "f")); err != nil {

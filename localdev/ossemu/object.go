@@ -271,7 +271,8 @@ func errPrecondition() *ossError {
 }
 
 func errBadDigest() *ossError {
-	return newError("InvalidDigest", "The Content-MD5 you specified did not match what we received.")
+	return newError("InvalidDigest", "The Content-MD5 you specified did not match what we "+
+		"received.")
 }
 
 // evalConditions applies conditional headers in RFC 7232 order. It returns
@@ -460,7 +461,8 @@ func copiedMeta(rq *request, from *objectMeta) (*objectMeta, error) {
 func evalCopyConditions(m *objectMeta, h http.Header) error {
 	notModified, err := evalConditions(m,
 		h.Get("x-oss-copy-source-if-match"), h.Get("x-oss-copy-source-if-none-match"),
-		h.Get("x-oss-copy-source-if-modified-since"), h.Get("x-oss-copy-source-if-unmodified-since"))
+		h.Get("x-oss-copy-source-if-modified-since"),
+		h.Get("x-oss-copy-source-if-unmodified-since"))
 	if err == nil && notModified {
 		err = errPrecondition()
 	}

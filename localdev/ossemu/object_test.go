@@ -88,8 +88,10 @@ func TestVirtualHostStyle(t *testing.T) {
 				return (&net.Dialer{}).DialContext(ctx, network, addr)
 			}
 			hc := &http.Client{Transport: &http.Transport{DialContext: dial}}
-			opts := append([]oss.ClientOption{oss.HTTPClient(hc), oss.Region(env.Region)}, av.opts...)
-			c, err := oss.New("http://oss-local.test:"+port, env.AccessKeyID, env.AccessKeySecret, opts...)
+			opts := append([]oss.ClientOption{oss.HTTPClient(hc), oss.Region(env.Region)},
+				av.opts...)
+			c, err := oss.New("http://oss-local.test:"+port, env.AccessKeyID, env.AccessKeySecret,
+				opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -323,7 +325,8 @@ func TestListObjectsV1(t *testing.T) {
 
 func TestTagging(t *testing.T) {
 	forEachAuth(t, func(t *testing.T, env *ossemutest.Env, b *oss.Bucket) {
-		tags := oss.Tagging{Tags: []oss.Tag{{Key: "kind", Value: "contract"}, {Key: "v", Value: "1 & 2"}}}
+		tags := oss.Tagging{Tags: []oss.Tag{{Key: "kind", Value: "contract"},
+			{Key: "v", Value: "1 & 2"}}}
 		put(t, b, "t", []byte("x"), oss.SetTagging(tags))
 		got, err := b.GetObjectTagging("t")
 		if err != nil || len(got.Tags) != 2 || got.Tags[1].Value != "1 & 2" {
@@ -359,7 +362,8 @@ func TestForbidOverwriteAndMD5(t *testing.T) {
 		if got := get(t, b, "f"); string(got) != "first" {
 			t.Errorf("object after refused overwrite = %q", got)
 		}
-		err = b.PutObject("m", strings.NewReader("body"), oss.ContentMD5("1B2M2Y8AsgTpgAmY7PhCfg=="))
+		err = b.PutObject("m", strings.NewReader("body"),
+			oss.ContentMD5("1B2M2Y8AsgTpgAmY7PhCfg=="))
 		wantCode(t, "PutObject with a wrong Content-MD5", err, "InvalidDigest", 400)
 		err = b.PutObject("m", strings.NewReader("body"), oss.ContentMD5("not base64"))
 		wantCode(t, "PutObject with a malformed Content-MD5", err, "InvalidDigest", 400)
@@ -479,7 +483,8 @@ func TestCORS(t *testing.T) {
 	}
 	resp.Body.Close()
 	if !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "ETag") {
-		t.Errorf("cross-origin response exposes %q", resp.Header.Get("Access-Control-Expose-Headers"))
+		t.Errorf("cross-origin response exposes %q",
+			resp.Header.Get("Access-Control-Expose-Headers"))
 	}
 }
 

@@ -118,7 +118,8 @@ func readForm(r *http.Request) (*postForm, error) {
 	for {
 		p, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return nil, errInvalidArgument("The file form field is missing; it must be the last field.")
+			return nil, errInvalidArgument("The file form field is missing; it must be the last " +
+				"field.")
 		}
 		if err != nil {
 			return nil, errBadForm(err)
@@ -143,7 +144,8 @@ func readForm(r *http.Request) (*postForm, error) {
 }
 
 func errBadForm(err error) error {
-	return errInvalidArgument("The body of the POST request is not valid multipart/form-data: %v", err)
+	return errInvalidArgument("The body of the POST request is not valid multipart/form-data: %v",
+		err)
 }
 
 // authPost checks the signature of a form's policy, V1 or V4.
@@ -253,7 +255,8 @@ func parsePolicy(b64 string) (*policy, error) {
 	}
 	exp, err := time.Parse(time.RFC3339Nano, doc.Expiration)
 	if err != nil {
-		return nil, errPolicy("The policy expiration %q is not an ISO 8601 UTC time.", doc.Expiration)
+		return nil, errPolicy("The policy expiration %q is not an ISO 8601 UTC time.",
+			doc.Expiration)
 	}
 	if len(doc.Conditions) == 0 {
 		return nil, errPolicy("The policy must have conditions.")

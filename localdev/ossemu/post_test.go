@@ -103,17 +103,20 @@ func TestPostObjectAccepted(t *testing.T) {
 		wantKey string
 		want    int
 	}{
-		{"default status", "u/a.pdf", "", []any{[]any{"starts-with", "$key", "u/"}}, nil, "u/a.pdf", 204},
+		{"default status", "u/a.pdf", "", []any{[]any{"starts-with", "$key", "u/"}}, nil, "u/a.pdf",
+			204},
 		{"status 200", "u/b.pdf", "200", []any{map[string]string{"bucket": ossemutest.Bucket}}, nil,
 			"u/b.pdf", 200},
-		{"status 201", "u/c.pdf", "201", []any{[]any{"eq", "$key", "u/c.pdf"}}, nil, "u/c.pdf", 201},
+		{"status 201", "u/c.pdf", "201", []any{[]any{"eq", "$key", "u/c.pdf"}}, nil, "u/c.pdf",
+			201},
 		{"filename in key", "u/${filename}", "", []any{[]any{"starts-with", "$key", "u/"}}, nil,
 			"u/scan.pdf", 204},
 		{"content type in list", "u/d", "", []any{[]any{"in", "$content-type",
-			[]string{"image/png", "application/pdf"}}}, map[string]string{"Content-Type": "application/pdf"},
-			"u/d", 204},
+			[]string{"image/png", "application/pdf"}}},
+			map[string]string{"Content-Type": "application/pdf"}, "u/d", 204},
 		{"content type not in list", "u/e", "", []any{[]any{"not-in", "$Content-Type",
-			[]string{"text/html"}}}, map[string]string{"Content-Type": "application/pdf"}, "u/e", 204},
+			[]string{"text/html"}}},
+			map[string]string{"Content-Type": "application/pdf"}, "u/e", 204},
 		{"size in range", "u/f", "", []any{[]any{"content-length-range", 1, 100}}, nil, "u/f", 204},
 	}
 	for _, tt := range tests {
@@ -226,7 +229,8 @@ func TestPostObjectRefused(t *testing.T) {
 			f.set("key", "u/a")
 			signV1(env, f, policyB64(exp))
 		}, "InvalidPolicyDocument", 400},
-		{"no key", func(f *form) { signV1(env, f, policyB64(exp, keyIsU...)) }, "InvalidArgument", 400},
+		{"no key", func(f *form) { signV1(env, f, policyB64(exp, keyIsU...)) }, "InvalidArgument",
+			400},
 		{"no file", func(f *form) {
 			f.set("key", "u/a")
 			signV1(env, f, policyB64(exp, keyIsU...))

@@ -227,7 +227,8 @@ func (s *Server) dispatch(rq *request) error {
 	case http.MethodPost:
 		return s.dispatchPost(rq)
 	}
-	return newError("MethodNotAllowed", "The specified method is not allowed against this resource.")
+	return newError("MethodNotAllowed", "The specified method is not allowed against this "+
+		"resource.")
 }
 
 func (s *Server) dispatchPut(rq *request) error {

@@ -56,9 +56,11 @@ func checkTags(tags []tag) error {
 	for _, t := range tags {
 		switch {
 		case t.Key == "" || utf8.RuneCountInString(t.Key) > maxTagKeyLen:
-			return newError("InvalidTag", "Tag key %q must have 1 to %d characters.", t.Key, maxTagKeyLen)
+			return newError("InvalidTag", "Tag key %q must have 1 to %d characters.", t.Key,
+				maxTagKeyLen)
 		case utf8.RuneCountInString(t.Value) > maxTagValueLen:
-			return newError("InvalidTag", "Tag value of %q exceeds %d characters.", t.Key, maxTagValueLen)
+			return newError("InvalidTag", "Tag value of %q exceeds %d characters.", t.Key,
+				maxTagValueLen)
 		case seen[t.Key]:
 			return newError("InvalidTag", "Tag key %q is repeated.", t.Key)
 		}

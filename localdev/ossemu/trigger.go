@@ -27,7 +27,8 @@ func (tr Trigger) Matches(ev Event) bool {
 		if want == ev.EventName {
 			return true
 		}
-		if cat, ok := strings.CutSuffix(want, ":*"); ok && strings.HasPrefix(ev.EventName, cat+":") {
+		if cat, ok := strings.CutSuffix(want, ":*"); ok &&
+			strings.HasPrefix(ev.EventName, cat+":") {
 			return true
 		}
 	}

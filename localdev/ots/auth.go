@@ -36,7 +36,8 @@ func (s *Server) authenticate(uri string, h http.Header, body []byte) *apiError 
 	}
 	sum := md5.Sum(body)
 	if h.Get("x-ots-contentmd5") != base64.StdEncoding.EncodeToString(sum[:]) {
-		return authFailed("Mismatch between MD5 value of request body and x-ots-contentmd5 in header.")
+		return authFailed("Mismatch between MD5 value of request body and x-ots-contentmd5 in " +
+			"header.")
 	}
 	want := sign(uri, h, s.cfg.AccessKeySecret)
 	if !hmac.Equal([]byte(want), []byte(h.Get("x-ots-signature"))) {

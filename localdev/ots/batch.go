@@ -181,7 +181,8 @@ func (s *Server) prepareBatch(req *otsprotocol.BatchWriteRowRequest) ([][]*rowWr
 		out = append(out, ws)
 	}
 	if size > maxBatchBytes {
-		return nil, invalidf("The total data size of BatchWriteRow exceeds %d bytes.", maxBatchBytes)
+		return nil, invalidf("The total data size of BatchWriteRow exceeds %d bytes.",
+			maxBatchBytes)
 	}
 	return out, nil
 }

@@ -92,8 +92,9 @@ func BenchmarkSDKGetRange100(b *testing.B) {
 	for it := 0; it < b.N; it++ {
 		for i := 0; i < benchOps/3; i++ {
 			resp, err := getRange(env, tablestore.RangeRowQueryCriteria{
-				TableName: "bench", StartPrimaryKey: key("bench", int64(i)), EndPrimaryKey: key("bench", 1000),
-				MaxVersion: 1, Limit: 100, Direction: tablestore.FORWARD})
+				TableName: "bench", StartPrimaryKey: key("bench", int64(i)),
+				EndPrimaryKey: key("bench", 1000),
+				MaxVersion:    1, Limit: 100, Direction: tablestore.FORWARD})
 			if err != nil || len(resp.Rows) != 100 {
 				b.Fatalf("GetRange: %d rows, %v", len(resp.Rows), err)
 			}

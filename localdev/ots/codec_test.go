@@ -35,7 +35,8 @@ func TestPlainBufferRoundTrip(t *testing.T) {
 		t.Fatalf("decoded %d rows, %d cells", len(rows), len(rows[1].cells))
 	}
 	for i, c := range rows[1].cells {
-		if diff := cmp.Diff(vals[i], c.val, cmp.AllowUnexported(value{})); diff != "" || c.ts != int64(1000+i) {
+		if diff := cmp.Diff(vals[i], c.val, cmp.AllowUnexported(value{})); diff != "" ||
+			c.ts != int64(1000+i) {
 			t.Errorf("cell %d (-want +got):\n%s ts=%d", i, diff, c.ts)
 		}
 	}
@@ -74,7 +75,8 @@ func TestKeyOrder(t *testing.T) {
 			t.Errorf("round trip %d (-want +got):\n%s", i, diff)
 		}
 	}
-	if !sort.SliceIsSorted(keys, func(i, j int) bool { return bytes.Compare(keys[i], keys[j]) < 0 }) {
+	if !sort.SliceIsSorted(keys,
+		func(i, j int) bool { return bytes.Compare(keys[i], keys[j]) < 0 }) {
 		t.Errorf("encoded keys do not sort like their tuples")
 	}
 	lo := encodeKey([]value{s("a"), {kind: kindInfMin}})

@@ -31,7 +31,8 @@ func TestRowExistenceConditions(t *testing.T) {
 			t.Errorf("put %s with %v: err %v, want ok=%v", tt.row, tt.exp, err, tt.wantOK)
 		}
 		if err != nil && otsCode(err) != "OTSConditionCheckFail" {
-			t.Errorf("put %s with %v: code %q, want OTSConditionCheckFail", tt.row, tt.exp, otsCode(err))
+			t.Errorf("put %s with %v: code %q, want OTSConditionCheckFail", tt.row, tt.exp,
+				otsCode(err))
 		}
 	}
 	if got := get(t, env, "t", key("there", 1))["a"]; got != "y" {
@@ -122,7 +123,8 @@ func TestTooManyConditions(t *testing.T) {
 	createTable(t, env, "t", nil)
 	var subs []tablestore.ColumnFilter
 	for i := 0; i < 11; i++ {
-		subs = append(subs, single(fmt.Sprintf("c%d", i), tablestore.CT_EQUAL, int64(i), false, true))
+		subs = append(subs, single(fmt.Sprintf("c%d", i), tablestore.CT_EQUAL, int64(i), false,
+			true))
 	}
 	err := tryPut(env.Client, "t", key("x", 1), map[string]any{"a": "b"},
 		ignore, composite(tablestore.LO_AND, subs...))

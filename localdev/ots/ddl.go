@@ -104,7 +104,8 @@ func (s *Server) buildMeta(req *otsprotocol.CreateTableRequest) (*tableMeta, *ap
 
 func buildPK(m *tableMeta, pks []*otsprotocol.PrimaryKeySchema) *apiError {
 	if len(pks) < 1 || len(pks) > maxPKColumns {
-		return invalidf("The number of primary key columns must be in range: [1, %d].", maxPKColumns)
+		return invalidf("The number of primary key columns must be in range: [1, %d].",
+			maxPKColumns)
 	}
 	seen := map[string]bool{}
 	for i, p := range pks {
@@ -261,7 +262,8 @@ func buildIndex(base *tableMeta, im *otsprotocol.IndexMeta) (*builtIndex, *apiEr
 	for _, col := range im.GetDefinedColumn() {
 		d := base.defined(col)
 		if d == nil || seen[col] {
-			return nil, invalidf("Index attribute '%s' must be a defined column not in the key.", col)
+			return nil, invalidf("Index attribute '%s' must be a defined column not in the key.",
+				col)
 		}
 		seen[col] = true
 		meta.Defined = append(meta.Defined, *d)

@@ -38,7 +38,8 @@ func TestTableLifecycle(t *testing.T) {
 	ix := &tablestore.IndexMeta{IndexName: "life_by_owner"}
 	ix.AddPrimaryKeyColumn("owner")
 	ix.SetAsGlobalIndex()
-	_, err = env.Client.CreateIndex(&tablestore.CreateIndexRequest{MainTableName: "life", IndexMeta: ix})
+	_, err = env.Client.CreateIndex(&tablestore.CreateIndexRequest{MainTableName: "life",
+		IndexMeta: ix})
 	if code := otsCode(err); code != "OTSParameterInvalid" {
 		t.Errorf("CreateIndex on a TTL table: %q, want OTSParameterInvalid", code)
 	}
@@ -70,7 +71,8 @@ func TestTableLifecycle(t *testing.T) {
 		IndexName: "life_by_owner"}); err != nil {
 		t.Fatalf("DeleteIndex: %v", err)
 	}
-	if _, err := env.Client.DeleteTable(&tablestore.DeleteTableRequest{TableName: "life"}); err != nil {
+	if _, err := env.Client.DeleteTable(
+		&tablestore.DeleteTableRequest{TableName: "life"}); err != nil {
 		t.Fatalf("DeleteTable: %v", err)
 	}
 	_, err = env.Client.DescribeTable(&tablestore.DescribeTableRequest{TableName: "life"})

@@ -83,10 +83,12 @@ func TestCapacityUnits(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PutRow: %v", err)
 	}
-	if got := *resp.ConsumedCapacityUnit; got != (tablestore.ConsumedCapacityUnit{Read: 1, Write: 3}) {
+	if got := *resp.ConsumedCapacityUnit; got != (tablestore.ConsumedCapacityUnit{Read: 1,
+		Write: 3}) {
 		t.Errorf("9 KB conditional put consumed %+v, want read 1 write 3", got)
 	}
-	if _, err := env.Client.PutRow(&tablestore.PutRowRequest{PutRowChange: ch}); otsCode(err) != "OTSConditionCheckFail" {
+	if _, err := env.Client.PutRow(
+		&tablestore.PutRowRequest{PutRowChange: ch}); otsCode(err) != "OTSConditionCheckFail" {
 		t.Fatalf("second put: %v", err)
 	}
 	g, err := getRow(env, tablestore.SingleRowQueryCriteria{

@@ -55,7 +55,8 @@ func TestMaxVersionsOnRead(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetRow: %v", err)
 	}
-	if len(resp.Columns) != 2 || resp.Columns[0].Value != int64(3) || resp.Columns[1].Value != int64(2) {
+	if len(resp.Columns) != 2 || resp.Columns[0].Value != int64(3) ||
+		resp.Columns[1].Value != int64(2) {
 		t.Errorf("versions = %+v, want x=3, x=2", resp.Columns)
 	}
 }
@@ -64,7 +65,8 @@ func TestAutoIncrement(t *testing.T) {
 	env := otstest.Start(t)
 	meta := &tablestore.TableMeta{TableName: "feed"}
 	meta.AddPrimaryKeyColumn("tid", tablestore.PrimaryKeyType_STRING)
-	meta.AddPrimaryKeyColumnOption("seq", tablestore.PrimaryKeyType_INTEGER, tablestore.AUTO_INCREMENT)
+	meta.AddPrimaryKeyColumnOption("seq", tablestore.PrimaryKeyType_INTEGER,
+		tablestore.AUTO_INCREMENT)
 	if _, err := env.Client.CreateTable(&tablestore.CreateTableRequest{TableMeta: meta,
 		TableOption:        &tablestore.TableOption{TimeToAlive: -1, MaxVersion: 1},
 		ReservedThroughput: &tablestore.ReservedThroughput{}}); err != nil {
@@ -85,7 +87,8 @@ func TestAutoIncrement(t *testing.T) {
 		}
 		seq, ok := resp.PrimaryKey.PrimaryKeys[1].Value.(int64)
 		if !ok || seq <= last {
-			t.Fatalf("seq = %v after %d, want increasing", resp.PrimaryKey.PrimaryKeys[1].Value, last)
+			t.Fatalf("seq = %v after %d, want increasing", resp.PrimaryKey.PrimaryKeys[1].Value,
+				last)
 		}
 		last = seq
 		rk := &tablestore.PrimaryKey{}
@@ -157,7 +160,8 @@ func TestGlobalIndex(t *testing.T) {
 		StartPrimaryKey: indexBound(true), EndPrimaryKey: indexBound(false),
 		MaxVersion: 1, Direction: tablestore.FORWARD})
 	if err != nil || len(all.Rows) != 3 {
-		t.Errorf("whole index: %d rows, err %v; want 3 (task 4 has no assignee)", len(all.Rows), err)
+		t.Errorf("whole index: %d rows, err %v; want 3 (task 4 has no assignee)", len(all.Rows),
+			err)
 	}
 	if diff := cmp.Diff([]int64{1, 2}, scan("amy")); diff != "" {
 		t.Errorf("amy's tasks (-want +got):\n%s", diff)
@@ -171,7 +175,8 @@ func TestGlobalIndex(t *testing.T) {
 	}
 	del := &tablestore.DeleteRowChange{TableName: "task", PrimaryKey: tk(3)}
 	del.SetCondition(ignore)
-	if _, err := env.Client.DeleteRow(&tablestore.DeleteRowRequest{DeleteRowChange: del}); err != nil {
+	if _, err := env.Client.DeleteRow(
+		&tablestore.DeleteRowRequest{DeleteRowChange: del}); err != nil {
 		t.Fatalf("DeleteRow: %v", err)
 	}
 	if got := scan("bob"); len(got) != 0 {

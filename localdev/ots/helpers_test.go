@@ -41,7 +41,8 @@ func put(t *testing.T, env *otstest.Env, table string, k *tablestore.PrimaryKey,
 }
 
 func tryPut(c *tablestore.TableStoreClient, table string, k *tablestore.PrimaryKey,
-	cols map[string]any, exp tablestore.RowExistenceExpectation, cond tablestore.ColumnFilter) error {
+	cols map[string]any, exp tablestore.RowExistenceExpectation,
+	cond tablestore.ColumnFilter) error {
 	ch := &tablestore.PutRowChange{TableName: table, PrimaryKey: k}
 	for _, n := range sortedKeys(cols) {
 		ch.AddColumn(n, cols[n])

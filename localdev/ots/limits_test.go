@@ -41,12 +41,16 @@ func TestLimits(t *testing.T) {
 		call func() error
 		code string
 	}{
-		{"5 primary keys", func() error { return createWith(env, "five", 5, def) }, "OTSParameterInvalid"},
-		{"bad table name", func() error { return createWith(env, "1bad", 1, def) }, "OTSParameterInvalid"},
+		{"5 primary keys", func() error { return createWith(env, "five", 5, def) },
+			"OTSParameterInvalid"},
+		{"bad table name", func() error { return createWith(env, "1bad", 1, def) },
+			"OTSParameterInvalid"},
 		{"ttl below a day", func() error {
-			return createWith(env, "ttl", 1, tablestore.TableOption{TimeToAlive: 3600, MaxVersion: 1})
+			return createWith(env, "ttl", 1, tablestore.TableOption{TimeToAlive: 3600,
+				MaxVersion: 1})
 		}, "OTSParameterInvalid"},
-		{"table exists", func() error { return createWith(env, "t", 1, def) }, "OTSObjectAlreadyExist"},
+		{"table exists", func() error { return createWith(env, "t", 1, def) },
+			"OTSObjectAlreadyExist"},
 		{"table not exist", func() error {
 			return tryPut(env.Client, "nope", key("a", 1), nil, ignore, nil)
 		}, "OTSObjectNotExist"},
@@ -124,7 +128,8 @@ func TestGetRangePageCaps(t *testing.T) {
 		t.Fatalf("GetRange: %v", err)
 	}
 	if len(resp.Rows) != 5000 || resp.NextStartPrimaryKey == nil {
-		t.Errorf("page of 5001 rows: got %d rows, next %v; want 5000 and a next key", len(resp.Rows), resp.NextStartPrimaryKey)
+		t.Errorf("page of 5001 rows: got %d rows, next %v; want 5000 and a next key",
+			len(resp.Rows), resp.NextStartPrimaryKey)
 	}
 
 	big := strings.Repeat("b", 1<<20)

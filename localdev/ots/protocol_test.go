@@ -67,7 +67,8 @@ func rawCall(t *testing.T, env *otstest.Env, action string, body []byte) (int, *
 func putBody(t *testing.T, row []byte) []byte {
 	t.Helper()
 	b, err := proto.Marshal(&otsprotocol.PutRowRequest{TableName: proto.String("t"), Row: row,
-		Condition: &otsprotocol.Condition{RowExistence: otsprotocol.RowExistenceExpectation_IGNORE.Enum()}})
+		Condition: &otsprotocol.Condition{
+			RowExistence: otsprotocol.RowExistenceExpectation_IGNORE.Enum()}})
 	if err != nil {
 		t.Fatal(err)
 	}

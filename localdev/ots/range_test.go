@@ -162,7 +162,8 @@ func TestGetRangeFilterAndColumns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetRange columns: %v", err)
 	}
-	if len(resp.Rows) != 1 || len(resp.Rows[0].Columns) != 1 || resp.Rows[0].Columns[0].ColumnName != "v" {
+	if len(resp.Rows) != 1 || len(resp.Rows[0].Columns) != 1 ||
+		resp.Rows[0].Columns[0].ColumnName != "v" {
 		t.Errorf("columns_to_get [v]: rows %+v", resp.Rows)
 	}
 }
@@ -196,7 +197,8 @@ func TestTimeRangeAndVersions(t *testing.T) {
 		crit tablestore.SingleRowQueryCriteria
 		want []int64
 	}{
-		{"max versions caps at table's 3", tablestore.SingleRowQueryCriteria{MaxVersion: 10}, []int64{4, 3, 2}},
+		{"max versions caps at table's 3", tablestore.SingleRowQueryCriteria{MaxVersion: 10},
+			[]int64{4, 3, 2}},
 		{"max versions 2", tablestore.SingleRowQueryCriteria{MaxVersion: 2}, []int64{4, 3}},
 		{"time range", tablestore.SingleRowQueryCriteria{TimeRange: &tablestore.TimeRange{
 			Start: now - 100 + 3, End: now - 100 + 5}}, []int64{4, 3}},

@@ -90,7 +90,8 @@ func TestPutReturnPK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PutRow: %v", err)
 	}
-	if pk := resp.PrimaryKey.PrimaryKeys; len(pk) != 2 || pk[0].Value != "r" || pk[1].Value != int64(7) {
+	if pk := resp.PrimaryKey.PrimaryKeys; len(pk) != 2 || pk[0].Value != "r" ||
+		pk[1].Value != int64(7) {
 		t.Errorf("returned key = %+v", resp.PrimaryKey)
 	}
 }

@@ -69,7 +69,8 @@ func TestIncrementReturnsValue(t *testing.T) {
 		}
 	}
 	put(t, env, "t", key("c", 2), map[string]any{"s": "text"})
-	_, err := update(env, "t", key("c", 2), func(c *tablestore.UpdateRowChange) { c.IncrementColumn("s", 1) })
+	_, err := update(env, "t", key("c", 2),
+		func(c *tablestore.UpdateRowChange) { c.IncrementColumn("s", 1) })
 	if code := otsCode(err); code != "OTSParameterInvalid" {
 		t.Errorf("increment of a string: code %q, want OTSParameterInvalid", code)
 	}

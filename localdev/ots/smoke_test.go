@@ -34,7 +34,8 @@ func TestPutGetRange(t *testing.T) {
 		t.Fatalf("GetRange: %v", err)
 	}
 	if len(resp.Rows) != 3 || resp.NextStartPrimaryKey == nil {
-		t.Fatalf("GetRange rows=%d next=%v, want 3 rows and a next key", len(resp.Rows), resp.NextStartPrimaryKey)
+		t.Fatalf("GetRange rows=%d next=%v, want 3 rows and a next key", len(resp.Rows),
+			resp.NextStartPrimaryKey)
 	}
 	if n := resp.NextStartPrimaryKey.PrimaryKeys[1].Value; n != int64(3) {
 		t.Errorf("next key n = %v, want 3", n)

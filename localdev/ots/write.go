@@ -211,7 +211,8 @@ func (m *tableMeta) parsePK(cells []pbCell, mode pkMode) ([]value, *apiError) {
 		switch {
 		case v.kind == pkKind(sc.Type):
 			if v.size() > maxPKValue {
-				return nil, invalidf("The length of primary key column: '%s' exceeds %d.", c.name, maxPKValue)
+				return nil, invalidf("The length of primary key column: '%s' exceeds %d.", c.name,
+					maxPKValue)
 			}
 		case (v.kind == kindInfMin || v.kind == kindInfMax) && mode == pkRange:
 		case v.kind == kindAutoInc && mode == pkWrite && sc.AutoInc:

@@ -174,7 +174,8 @@ func (f *Function) HasTrigger(typ string) bool {
 // Matches reports whether an object event (name without the "oss:" prefix, as in the event
 // payload, e.g. "ObjectCreated:PutObject") on bucket/key fires this trigger.
 func (t *OSSTrigger) Matches(bucket, key, eventName string) bool {
-	if bucket != t.Bucket || !strings.HasPrefix(key, t.Prefix) || !strings.HasSuffix(key, t.Suffix) {
+	if bucket != t.Bucket || !strings.HasPrefix(key, t.Prefix) ||
+		!strings.HasSuffix(key, t.Suffix) {
 		return false
 	}
 	name := "oss:" + eventName

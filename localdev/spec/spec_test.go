@@ -81,7 +81,8 @@ func TestParseResolvesAndMerges(t *testing.T) {
 	if diff := cmp.Diff(wantEnv, f.Env); diff != "" {
 		t.Errorf("env (-want +got):\n%s", diff)
 	}
-	if f.Timeout != 20*time.Second || f.Region != "cn-shanghai" || f.Runtime != "go1" || f.Name != "app-api" {
+	if f.Timeout != 20*time.Second || f.Region != "cn-shanghai" || f.Runtime != "go1" ||
+		f.Name != "app-api" {
 		t.Errorf("function = %+v", f)
 	}
 	if f.Initializer == nil || f.Initializer.Timeout != 5*time.Second || f.PreStop != nil {
@@ -94,7 +95,8 @@ func TestParseResolvesAndMerges(t *testing.T) {
 	if oss == nil || oss.Bucket != "b-cn-shanghai" {
 		t.Fatalf("oss trigger = %+v", oss)
 	}
-	want := []Route{{Path: "/api/*", Function: "api", FunctionName: "app-api", Methods: []string{"GET"}}}
+	want := []Route{{Path: "/api/*", Function: "api", FunctionName: "app-api",
+		Methods: []string{"GET"}}}
 	if diff := cmp.Diff(want, p.Routes); diff != "" {
 		t.Errorf("routes (-want +got):\n%s", diff)
 	}
@@ -128,12 +130,16 @@ func TestParseErrors(t *testing.T) {
 		{"old edition", "edition: 1.0.0", "edition"},
 		{"unknown var", "edition: 3.0.0\nvars: {a: '${vars.b}'}", "no such var"},
 		{"unknown function", "edition: 3.0.0\nresources:\n  d:\n    component: fc3-domain\n" +
-			"    props: {routeConfig: {routes: [{path: /x, functionName: nope}]}}", `no function "nope"`},
-		{"unknown template", "edition: 3.0.0\nresources:\n  f:\n    component: fc3\n    extend: {name: t}\n" +
+			"    props: {routeConfig: {routes: [{path: /x, functionName: " +
+			"nope}]}}", `no function "nope"`},
+		{"unknown template", "edition: 3.0.0\nresources:\n  f:\n    component: fc3\n    extend: " +
+			"{name: t}\n" +
 			"    props: {functionName: f}", `no template "t"`},
 		{"bad expression", "edition: 3.0.0\nvars: {a: '${file(\"x\")}'}", "unsupported"},
-		{"bad arn", "edition: 3.0.0\nresources:\n  f:\n    component: fc3\n    props:\n      functionName: f\n" +
-			"      triggers: [{triggerName: o, triggerType: oss, sourceArn: x, triggerConfig: {events: [a]}}]", "sourceArn"},
+		{"bad arn", "edition: 3.0.0\nresources:\n  f:\n    component: fc3\n    props:\n      " +
+			"functionName: f\n" +
+			"      triggers: [{triggerName: o, triggerType: oss, sourceArn: x, triggerConfig: " +
+			"{events: [a]}}]", "sourceArn"},
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(tt.yaml), Options{})
@@ -153,18 +159,22 @@ func TestRealSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"dingtalk-callback", "projects", "tasks", "contracts", "ledger", "reports", "notify"}
+	want := []string{"dingtalk-callback", "projects", "tasks", "contracts", "ledger", "reports",
+		"notify"}
 	var got []string
 	for _, f := range p.Functions {
 		got = append(got, f.Resource)
 		if _, err := os.Stat(filepath.Join(root, "functions", f.Resource, "main.go")); err != nil {
 			t.Errorf("function %q: %v", f.Resource, err)
 		}
-		if f.Name != "xietong-"+f.Resource || f.Code != "./build/"+f.Resource || f.Runtime != "go1" {
-			t.Errorf("function %q: name %q code %q runtime %q", f.Resource, f.Name, f.Code, f.Runtime)
+		if f.Name != "xietong-"+f.Resource || f.Code != "./build/"+f.Resource ||
+			f.Runtime != "go1" {
+			t.Errorf("function %q: name %q code %q runtime %q", f.Resource, f.Name, f.Code,
+				f.Runtime)
 		}
 		if f.HasTrigger(TriggerHTTP) == (f.Resource == "notify") {
-			t.Errorf("function %q: HTTP trigger %v, want one on all but notify", f.Resource, f.HasTrigger(TriggerHTTP))
+			t.Errorf("function %q: HTTP trigger %v, want one on all but notify", f.Resource,
+				f.HasTrigger(TriggerHTTP))
 		}
 		if len(f.PreDeploy) == 0 {
 			t.Errorf("function %q: no pre-deploy build", f.Resource)

@@ -66,7 +66,8 @@ func TestSchedulerFires(t *testing.T) {
 	select {
 	case ev := <-fired:
 		var v struct{ TriggerName, Payload string }
-		if err := json.Unmarshal(ev, &v); err != nil || v.TriggerName != "tick" || v.Payload != "p" {
+		if err := json.Unmarshal(ev, &v); err != nil || v.TriggerName != "tick" ||
+			v.Payload != "p" {
 			t.Errorf("fired event %s, want trigger tick payload p", ev)
 		}
 	case <-time.After(30 * time.Second):

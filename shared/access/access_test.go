@@ -115,7 +115,8 @@ func TestCanMatrix(t *testing.T) {
 						allowed++
 					}
 					if wantOK := grid[i] == 'y'; got != wantOK {
-						t.Errorf("Can(%s, %s, role %q, %s) = %v, want %v", or, a, pr, rel, got, wantOK)
+						t.Errorf("Can(%s, %s, role %q, %s) = %v, want %v", or, a, pr, rel, got,
+							wantOK)
 					}
 				}
 			}

@@ -23,9 +23,10 @@ import (
 // Errors returned by a Store, wrapped with the operation and key; test them
 // with errors.Is.
 var (
-	ErrNotFound = errors.New("not found")           // no such object, bucket or upload
-	ErrExists   = errors.New("already exists")      // a write that must not overwrite
-	ErrDenied   = errors.New("access denied")       // signature, credentials, expired grant or policy
+	ErrNotFound = errors.New("not found")      // no such object, bucket or upload
+	ErrExists   = errors.New("already exists") // a write that must not overwrite
+	// signature, credentials, expired grant or policy
+	ErrDenied   = errors.New("access denied")
 	ErrInvalid  = errors.New("invalid request")     // malformed input, bad digest, too small
 	ErrTooLarge = errors.New("object is too large") // over the size limit of a grant or the service
 )

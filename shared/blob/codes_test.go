@@ -56,7 +56,8 @@ func TestGrantRefusalCodes(t *testing.T) {
 			{"wrong content type", strings.Repeat("a", 50), "application/x-msdownload", nil, 0,
 				"AccessDenied"},
 			{"expired policy", strings.Repeat("a", 50), "", nil, 2 * time.Minute, "AccessDenied"},
-			{"key outside the grant", strings.Repeat("a", 50), "", map[string]string{"key": "other"}, 0,
+			{"key outside the grant", strings.Repeat("a", 50), "",
+				map[string]string{"key": "other"}, 0,
 				"AccessDenied"},
 			{"tampered signature", strings.Repeat("a", 50), "", map[string]string{sig: "bad"}, 0,
 				"SignatureDoesNotMatch"},
@@ -76,13 +77,15 @@ func TestGrantRefusalCodes(t *testing.T) {
 				ContentType: ctype, Body: strings.NewReader(tt.body), Fields: tt.fields})
 			env.Advance(-tt.advance)
 			if got := ossCode(err); got != tt.wantCode || (tt.wantCode == "") != (err == nil) {
-				t.Errorf("v4=%v %s: Post = %v (code %q), want code %q", v4, tt.name, err, got, tt.wantCode)
+				t.Errorf("v4=%v %s: Post = %v (code %q), want code %q", v4, tt.name, err, got,
+					tt.wantCode)
 			}
 		}
 		events := env.Events()
 		if len(events) != 1 || events[0].EventName != "ObjectCreated:PostObject" ||
 			events[0].Key != "codes/accepted" {
-			t.Errorf("v4=%v: events = %+v, want one ObjectCreated:PostObject of codes/accepted", v4, events)
+			t.Errorf("v4=%v: events = %+v, want one ObjectCreated:PostObject of codes/accepted", v4,
+				events)
 		}
 	}
 }

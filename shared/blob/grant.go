@@ -86,7 +86,8 @@ func (s *Store) PutGrant(key string, spec GrantSpec) (Grant, error) {
 		return Grant{}, fmt.Errorf("blob: grant %q: %w: empty key", key, ErrInvalid)
 	}
 	now := s.now().UTC()
-	g := Grant{Key: key, Expires: now.Add(spec.Expiry).Truncate(time.Millisecond), URL: s.bucketURL()}
+	g := Grant{Key: key, Expires: now.Add(spec.Expiry).Truncate(time.Millisecond),
+		URL: s.bucketURL()}
 	g.Fields = s.formFields(key, spec, now, g.Expires)
 	puts, headers, err := s.putURLs(key, spec)
 	if err != nil {
@@ -214,6 +215,7 @@ func (s *Store) GetURL(key string, expiry time.Duration) (string, error) {
 // DownloadURL is GetURL with a response that saves the object as filename.
 func (s *Store) DownloadURL(key, filename string, expiry time.Duration) (string, error) {
 	disp := "attachment; filename*=UTF-8''" + url.PathEscape(filename)
-	u, err := s.signer.SignURL(key, oss.HTTPGet, seconds(expiry), oss.ResponseContentDisposition(disp))
+	u, err := s.signer.SignURL(key, oss.HTTPGet, seconds(expiry),
+		oss.ResponseContentDisposition(disp))
 	return u, wrap("download url", key, err)
 }

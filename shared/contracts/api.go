@@ -67,7 +67,8 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, c caller) error
 	}
 	ctx, tid := r.Context(), tables.TenantKey(corp)
 	parties := (&Contract{Parties: req.Parties}).PartyCorps()
-	if _, err := s.authorize(ctx, c, access.ContractCreate, corp, req.ProjectID, parties); err != nil {
+	if _, err := s.authorize(ctx, c, access.ContractCreate, corp, req.ProjectID,
+		parties); err != nil {
 		return err
 	}
 	if err := s.checkMilestones(ctx, tid, req.ProjectID, req.MilestoneIDs); err != nil {

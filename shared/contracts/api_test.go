@@ -63,7 +63,8 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 			body = tt.body
 		}
 		r := st.call(tt.who, tt.method, tt.path, body)
-		if r.Status != tt.want || r.code() != tt.code || !strings.Contains(string(r.Body), tt.mention) {
+		if r.Status != tt.want || r.code() != tt.code ||
+			!strings.Contains(string(r.Body), tt.mention) {
 			t.Errorf("%s: %d %s, want %d %s mentioning %q", tt.name, r.Status, r.Body, tt.want,
 				tt.code, tt.mention)
 		}
@@ -71,7 +72,8 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 	var list struct{ Contracts []*Contract }
 	st.mustCall(200, "lead", "GET", path+"?projectId="+project, nil, &list)
 	if len(list.Contracts) != 1 || list.Contracts[0].Ver != 1 || list.Contracts[0].Status != Draft {
-		t.Errorf("contracts after bad requests = %s, want the one draft unchanged", js(list.Contracts))
+		t.Errorf("contracts after bad requests = %s, want the one draft unchanged",
+			js(list.Contracts))
 	}
 }
 

@@ -180,14 +180,15 @@ func validateParties(ps []Party) []FieldError {
 		f := fmt.Sprintf("parties[%d]", i)
 		switch {
 		case !corpRE().MatchString(p.Corp):
-			errs = append(errs, FieldError{f + ".corp", "required corp id, 1-64 of A-Z a-z 0-9 _ . -"})
+			errs = append(errs,
+				FieldError{f + ".corp", "required corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 		case seen[p.Corp]:
 			errs = append(errs, FieldError{f + ".corp", "each organization is one party"})
 		}
 		seen[p.Corp] = true
 		if n := utf8.RuneCountInString(p.Name); n == 0 || n > MaxTitle {
-			errs = append(errs, FieldError{f + ".name", fmt.Sprintf("required, at most %d characters",
-				MaxTitle)})
+			errs = append(errs, FieldError{f + ".name",
+				fmt.Sprintf("required, at most %d characters", MaxTitle)})
 		}
 	}
 	return errs

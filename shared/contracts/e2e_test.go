@@ -65,10 +65,12 @@ func TestEndToEnd(t *testing.T) {
 	vs := st.versions("lead", c)
 	if len(vs) != 1 || vs[0].Number != 1 || vs[0].SHA256 != sha(first) ||
 		vs[0].Size != int64(len(first)) || vs[0].UploadedBy != uni+":lead1" {
-		t.Fatalf("versions after one upload = %s, want version 1 with sha256 %s", js(vs), sha(first))
+		t.Fatalf("versions after one upload = %s, want version 1 with sha256 %s", js(vs),
+			sha(first))
 	}
 	if got := st.download(t, "lead", c, 1); !bytes.Equal(got, first) {
-		t.Fatalf("download of version 1: %d bytes differ from the %d uploaded", len(got), len(first))
+		t.Fatalf("download of version 1: %d bytes differ from the %d uploaded", len(got),
+			len(first))
 	}
 
 	second := docxBytes(t)
@@ -113,7 +115,8 @@ func (st *stack) download(t *testing.T, who string, c *Contract, n int) []byte {
 		t.Fatalf("GET %s: %v", d.URL, err)
 	}
 	if d.Version.SHA256 != sha(res.Body) {
-		t.Errorf("downloaded bytes hash to %s, the version says %s", sha(res.Body), d.Version.SHA256)
+		t.Errorf("downloaded bytes hash to %s, the version says %s", sha(res.Body),
+			d.Version.SHA256)
 	}
 	return res.Body
 }
@@ -158,7 +161,8 @@ func TestRefusedUploads(t *testing.T) {
 			return st.post(g, pdf, TypePDF, nil)
 		}, blob.ErrDenied, ""},
 		{"grant reused for another key", func(st *stack, g GrantResponse) error {
-			other := strings.Replace(g.Upload.Key, g.Upload.ID, "11111111-2222-3333-4444-555555555555", 1)
+			other := strings.Replace(g.Upload.Key, g.Upload.ID,
+				"11111111-2222-3333-4444-555555555555", 1)
 			return st.post(g, pdf, TypePDF, map[string]string{"key": other})
 		}, blob.ErrDenied, ""},
 	}
@@ -185,7 +189,8 @@ func TestRefusedUploads(t *testing.T) {
 				return
 			}
 			if u.Status != UploadQuarantined || !strings.Contains(u.Reason, tt.wantReason) {
-				t.Errorf("upload = %s %q, want quarantined because %q", u.Status, u.Reason, tt.wantReason)
+				t.Errorf("upload = %s %q, want quarantined because %q", u.Status, u.Reason,
+					tt.wantReason)
 			}
 			tid := tenantOf(u.Key)
 			if st.exists(u.Key) || !st.exists(quarantineKey(tid, c.ID, u.ID)) {

@@ -25,7 +25,8 @@ const maxBody = 64 << 10
 //	GET  /api/contracts/{corp}?projectId=P                  list a project's contracts
 //	GET  /api/contracts/{corp}/{id}                         get
 //	POST /api/contracts/{corp}/{id}/status                  {"status","ver"}: move the status
-//	POST /api/contracts/{corp}/{id}/uploads                 {"filename","contentType"}: upload grant
+//	POST /api/contracts/{corp}/{id}/uploads                 {"filename","contentType"}:
+//	                                                        upload grant
 //	GET  /api/contracts/{corp}/{id}/uploads/{upload}        what became of an upload
 //	GET  /api/contracts/{corp}/{id}/versions                list versions
 //	GET  /api/contracts/{corp}/{id}/versions/{n}/download   download grant for version n
@@ -99,10 +100,12 @@ func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, tables.ErrNotFound):
 		runtime.WriteError(w, http.StatusNotFound, "not_found", "no such contract", nil)
 	case errors.Is(err, tables.ErrConflict):
-		runtime.WriteError(w, http.StatusConflict, "conflict", "changed meanwhile; read it again", nil)
+		runtime.WriteError(w, http.StatusConflict, "conflict", "changed meanwhile; read it again",
+			nil)
 	case errors.Is(err, tables.ErrThrottled), errors.Is(err, tables.ErrUnavailable):
 		w.Header().Set("Retry-After", "1")
-		runtime.WriteError(w, http.StatusServiceUnavailable, "unavailable", "try again shortly", nil)
+		runtime.WriteError(w, http.StatusServiceUnavailable, "unavailable", "try again shortly",
+			nil)
 	default:
 		runtime.Logger(r.Context()).Error("request", "method", r.Method, "path", r.URL.Path,
 			"error", err)

@@ -59,7 +59,8 @@ func TestStrayObjectIsQuarantined(t *testing.T) {
 	if vs := st.versions("lead", c); len(vs) != 0 {
 		t.Errorf("versions = %s, want none for an object without a grant", js(vs))
 	}
-	if st.exists(key) || !st.exists(quarantineKey(tid, c.ID, "99999999-0000-0000-0000-000000000000")) {
+	if st.exists(key) ||
+		!st.exists(quarantineKey(tid, c.ID, "99999999-0000-0000-0000-000000000000")) {
 		t.Error("stray object was not moved to quarantine")
 	}
 	if errs := st.handlerErrors(); len(errs) > 0 {
@@ -80,14 +81,18 @@ func TestOtherOrganizationRefused(t *testing.T) {
 		body              any
 		want              int
 	}{
-		{"stranger", "POST", base + "/uploads", UploadRequest{Filename: "x.pdf", ContentType: TypePDF}, 403},
+		{"stranger", "POST", base + "/uploads",
+			UploadRequest{Filename: "x.pdf", ContentType: TypePDF}, 403},
 		{"stranger", "GET", base + "/versions/1/download", nil, 403},
 		{"stranger", "GET", base + "/versions", nil, 403},
 		{"stranger", "GET", base, nil, 403},
 		{"outsider", "GET", base + "/versions/1/download", nil, 403},
-		{"outsider", "POST", base + "/uploads", UploadRequest{Filename: "x.pdf", ContentType: TypePDF}, 403},
-		{"viewer", "POST", base + "/uploads", UploadRequest{Filename: "x.pdf", ContentType: TypePDF}, 403},
-		{"exec", "POST", base + "/uploads", UploadRequest{Filename: "x.pdf", ContentType: TypePDF}, 403},
+		{"outsider", "POST", base + "/uploads",
+			UploadRequest{Filename: "x.pdf", ContentType: TypePDF}, 403},
+		{"viewer", "POST", base + "/uploads",
+			UploadRequest{Filename: "x.pdf", ContentType: TypePDF}, 403},
+		{"exec", "POST", base + "/uploads", UploadRequest{Filename: "x.pdf", ContentType: TypePDF},
+			403},
 		{"supplier", "POST", base + "/status", StatusRequest{UnderApproval, c.Ver}, 403},
 		{"", "GET", base + "/versions", nil, 401},
 		{"exec", "GET", base + "/versions/1/download", nil, 200},

@@ -249,7 +249,8 @@ func (s *Service) move(ctx context.Context, from, to string) error {
 // grant, and reports it.
 func (s *Service) quarantineStray(ctx context.Context, ref keyRef, key string) error {
 	if err := s.activity(ctx, ref.tid, "", "contract.upload_quarantined", ref.contract,
-		map[string]any{"upload": ref.upload, "key": key, "reason": "no grant for this key"}); err != nil {
+		map[string]any{"upload": ref.upload, "key": key,
+			"reason": "no grant for this key"}); err != nil {
 		return err
 	}
 	return s.move(ctx, key, quarantineKey(ref.tid, ref.contract, ref.upload))

@@ -41,7 +41,8 @@ func TestParseEvent(t *testing.T) {
 			t.Errorf("ParseEvent(%s): %v", tt.msg, err)
 			continue
 		}
-		if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreUnexported(dingevents.Event{})); diff != "" {
+		if diff := cmp.Diff(tt.want, got,
+			cmpopts.IgnoreUnexported(dingevents.Event{})); diff != "" {
 			t.Errorf("ParseEvent(%s) (-want +got):\n%s", tt.msg, diff)
 		}
 	}

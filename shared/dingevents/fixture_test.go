@@ -31,7 +31,8 @@ func devOrg() dingfake.Org {
 			AgentID: 1, CallbackToken: events.DevDingTalkToken,
 			AESKey: events.DevDingTalkAESKey, OwnerKey: events.DevDingTalkOwnerKey}},
 		Depts: []dingfake.Dept{{ID: 1, Name: "协同开发大学"},
-			{ID: 42, Name: "项目管理办公室", ParentID: 1, Managers: []string{"manager0001"}}},
+			{ID: 42, Name: "项目管理办公室", ParentID: 1,
+				Managers: []string{"manager0001"}}},
 		Users: []dingfake.User{
 			{UserID: events.DevDingTalkUserID, Name: "钱经理", DeptIDs: []int64{42},
 				Active: true},

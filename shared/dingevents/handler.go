@@ -156,7 +156,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(body) > maxBody {
-		runtime.WriteError(w, http.StatusBadRequest, "bad_body", "body unreadable or too large", nil)
+		runtime.WriteError(w, http.StatusBadRequest, "bad_body", "body unreadable or too large",
+			nil)
 		return
 	}
 

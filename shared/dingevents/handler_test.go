@@ -147,7 +147,8 @@ var eventCases = []eventCase{
 				"UserIdList": []string{"u-role"}}
 		},
 		check: func(t *testing.T, s *stack) {
-			if u := mustUser(t, s, univ, "u-role"); !slices.Equal(u.Roles, []string{"项目经理"}) {
+			if u := mustUser(t, s, univ, "u-role"); !slices.Equal(u.Roles,
+				[]string{"项目经理"}) {
 				t.Errorf("roles = %q", u.Roles)
 			}
 		}},

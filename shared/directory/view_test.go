@@ -35,7 +35,8 @@ func TestProtection(t *testing.T) {
 	e.reconcile(t, univ)
 	e.reconcile(t, acme)
 	if err := e.dir.SetPolicy(ctx, univ, directory.Policy{
-		MobileViewers: []string{"u-it-director"}, Protected: []string{"u-finance-head"}}); err != nil {
+		MobileViewers: []string{"u-it-director"},
+		Protected:     []string{"u-finance-head"}}); err != nil {
 		t.Fatal(err)
 	}
 	president, err := e.dir.Lookup(ctx, univ, "u-president")

@@ -16,7 +16,8 @@ import (
 func TestConcurrentAppendAndIntegrate(t *testing.T) {
 	ctx := context.Background()
 	store, seq := new(MemStore), new(MemSequencer)
-	integrators := []*Log{newLogOver(t, store, seq, testKey(t)), newLogOver(t, store, seq, testKey(t))}
+	integrators := []*Log{newLogOver(t, store, seq, testKey(t)),
+		newLogOver(t, store, seq, testKey(t))}
 	const clients, each = 50, 20
 	indexes := make([][]uint64, clients)
 	var wg sync.WaitGroup

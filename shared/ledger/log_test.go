@@ -29,7 +29,8 @@ func checkTree(t *testing.T, l *Log, bt *bruteTree, n int) {
 		if err != nil {
 			t.Fatalf("size %d: inclusion %d: %v", n, i, err)
 		}
-		if err := proof.VerifyInclusion(hasher, uint64(i), uint64(n), bt.leaves[i], p, root); err != nil {
+		if err := proof.VerifyInclusion(hasher, uint64(i), uint64(n), bt.leaves[i], p,
+			root); err != nil {
 			t.Fatalf("size %d: inclusion %d: %v", n, i, err)
 		}
 	}
@@ -38,7 +39,8 @@ func checkTree(t *testing.T, l *Log, bt *bruteTree, n int) {
 		if err != nil {
 			t.Fatalf("consistency %d to %d: %v", m, n, err)
 		}
-		if err := proof.VerifyConsistency(hasher, uint64(m), uint64(n), p, bt.root(m), root); err != nil {
+		if err := proof.VerifyConsistency(hasher, uint64(m), uint64(n), p, bt.root(m),
+			root); err != nil {
 			t.Fatalf("consistency %d to %d: %v", m, n, err)
 		}
 	}
@@ -129,7 +131,8 @@ func TestAcrossLevelTwo(t *testing.T) {
 			}
 			p, err := l.ConsistencyProof(ctx, uint64(m), uint64(to))
 			if err == nil {
-				err = proof.VerifyConsistency(hasher, uint64(m), uint64(to), p, bt.root(m), bt.root(to))
+				err = proof.VerifyConsistency(hasher, uint64(m), uint64(to), p, bt.root(m),
+					bt.root(to))
 			}
 			if err != nil {
 				t.Errorf("consistency %d to %d: %v", m, to, err)

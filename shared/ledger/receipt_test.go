@@ -196,7 +196,8 @@ func TestTamperedStorage(t *testing.T) {
 			r     []byte
 			entry []byte
 		}{{r8, entry(9)}, {r9, entry(8)}} {
-			if _, err := VerifyReceipt(c.r, c.entry, l.Verifier(), nil); !errors.Is(err, ErrInclusion) {
+			if _, err := VerifyReceipt(c.r, c.entry, l.Verifier(), nil); !errors.Is(err,
+				ErrInclusion) {
 				t.Errorf("swapped entries: error = %v, want ErrInclusion", err)
 			}
 		}
@@ -257,7 +258,8 @@ func TestVerifyConsistency(t *testing.T) {
 	}
 	bad := append([][]byte(nil), cons...)
 	bad[0] = make([]byte, HashSize)
-	if _, err := VerifyConsistency(old.Raw, cur.Raw, bad, l.Verifier(), nil); !errors.Is(err, ErrFork) {
+	if _, err := VerifyConsistency(old.Raw, cur.Raw, bad, l.Verifier(), nil); !errors.Is(err,
+		ErrFork) {
 		t.Errorf("bad consistency proof: error = %v, want ErrFork", err)
 	}
 }

@@ -78,7 +78,8 @@ func FromEnv(getenv func(string) string) (*Service, error) {
 			return nil, fmt.Errorf("ledgerapi: config: %s: %w", session.EnvKey, err)
 		}
 	}
-	if err := logFromEnv(getenv, &cfg, ledgerstore.NewObjectStore(files, ObjectPrefix)); err != nil {
+	if err := logFromEnv(getenv, &cfg,
+		ledgerstore.NewObjectStore(files, ObjectPrefix)); err != nil {
 		return nil, err
 	}
 	return New(cfg)

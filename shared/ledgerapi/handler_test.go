@@ -142,7 +142,8 @@ func TestSubmitOnBehalf(t *testing.T) {
 		code   string
 	}{
 		{"no session", nil, 401, "unauthenticated"},
-		{"bad session", map[string]string{"Authorization": "Bearer v1.x.y"}, 401, "unauthenticated"},
+		{"bad session", map[string]string{"Authorization": "Bearer v1.x.y"}, 401,
+			"unauthenticated"},
 		{"other org", st.bearer(firm), 403, "forbidden"},
 	} {
 		_, a := st.submit(SubmitRequest{Envelope: env}, tc.header)
@@ -188,7 +189,8 @@ func TestBadInput(t *testing.T) {
 		{"neither", "POST", "/api/ledger/entries", []byte(`{}`), nil, 400, "bad_json"},
 		{"both", "POST", "/api/ledger/entries",
 			js(SubmitRequest{Signed: good, Envelope: &good.Envelope}), nil, 400, "bad_json"},
-		{"unknown field", "POST", "/api/ledger/entries", []byte(`{"signd":{}}`), nil, 400, "bad_json"},
+		{"unknown field", "POST", "/api/ledger/entries", []byte(`{"signd":{}}`), nil, 400,
+			"bad_json"},
 		{"invalid body", "POST", "/api/ledger/entries", js(SubmitRequest{Signed: &badBody}),
 			nil, 422, "invalid_envelope"},
 		{"tampered", "POST", "/api/ledger/entries", js(SubmitRequest{Signed: &tampered}),
@@ -205,7 +207,8 @@ func TestBadInput(t *testing.T) {
 		{"entry missing", "GET", "/api/ledger/entries/99", nil, nil, 404, "not_found"},
 		{"receipt index", "GET", "/api/ledger/receipts/-1", nil, nil, 400, "bad_parameter"},
 		{"receipt unpublished", "GET", "/api/ledger/receipts/5", nil, nil, 404, "not_published"},
-		{"inclusion no index", "GET", "/api/ledger/proof/inclusion", nil, nil, 400, "bad_parameter"},
+		{"inclusion no index", "GET", "/api/ledger/proof/inclusion", nil, nil, 400,
+			"bad_parameter"},
 		{"inclusion index >= size", "GET", "/api/ledger/proof/inclusion?index=1&size=1", nil,
 			nil, 400, "bad_parameter"},
 		{"inclusion size too big", "GET", "/api/ledger/proof/inclusion?index=0&size=7", nil,

@@ -73,15 +73,18 @@ func newStack(t testing.TB, extra map[string]string) *stack {
 		}
 	})
 	orgKeys, _ := json.Marshal(map[string][]string{
-		uni:  {base64.StdEncoding.EncodeToString(devOrgKey(uni).Private.Public().(ed25519.PublicKey))},
-		firm: {base64.StdEncoding.EncodeToString(devOrgKey(firm).Private.Public().(ed25519.PublicKey))},
+		uni: {base64.StdEncoding.EncodeToString(
+			devOrgKey(uni).Private.Public().(ed25519.PublicKey))},
+		firm: {base64.StdEncoding.EncodeToString(
+			devOrgKey(firm).Private.Public().(ed25519.PublicKey))},
 	})
 	env := map[string]string{
 		"TABLESTORE_ENDPOINT": ts.Endpoint, "TABLESTORE_INSTANCE": ts.Instance,
 		"OSS_ENDPOINT": oss.Endpoint, "OSS_BUCKET": oss.Bucket, "OSS_REGION": oss.Region,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID":     oss.AccessKeyID,
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": oss.AccessKeySecret,
-		EnvLogKey:                         skey, EnvOrgKeys: string(orgKeys), session.EnvKey: sessionKey,
+		EnvLogKey:                         skey,
+		EnvOrgKeys:                        string(orgKeys), session.EnvKey: sessionKey,
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -51,8 +51,8 @@ func decodeHashes(in []string) ([][]byte, error) {
 	for i, s := range in {
 		h, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 		if err != nil || len(h) != ledger.HashSize {
-			return nil, failure(Malformed, err, "consistency proof hash %d: want base64 of %d bytes",
-				i, ledger.HashSize)
+			return nil, failure(Malformed, err,
+				"consistency proof hash %d: want base64 of %d bytes", i, ledger.HashSize)
 		}
 		out = append(out, h)
 	}

@@ -85,7 +85,8 @@ func TestTableBudgetRobotWindows(t *testing.T) {
 	b := outbox.NewTableBudget(s.store, univ, outbox.BudgetConfig{})
 	start := time.Date(2026, 12, 3, 2, 0, 0, 0, time.UTC) // a window boundary
 	for i := range outbox.DefaultRobotPerWindow {
-		if wait, err := b.AdmitRobot(s.ctx, "r1", start.Add(time.Duration(i)*time.Second)); wait != 0 ||
+		if wait, err := b.AdmitRobot(s.ctx, "r1",
+			start.Add(time.Duration(i)*time.Second)); wait != 0 ||
 			err != nil {
 			t.Fatalf("AdmitRobot #%d = %v, %v; want admitted", i, wait, err)
 		}

@@ -147,7 +147,8 @@ func (d *Drainer) sendDigest(ctx context.Context, s *sender, r *tables.Row, m Me
 // counts the rest.
 func digestBody(day string, items []digestItem, more int64) string {
 	total := int64(len(items)) + more
-	head := fmt.Sprintf("%s 有 %d 条通知超出当日推送额度，汇总如下：\n\n", day, total)
+	head := fmt.Sprintf("%s 有 %d 条通知超出当日推送额度，汇总如下：\n\n", day,
+		total)
 	var b strings.Builder
 	b.WriteString(head)
 	listed := int64(0)

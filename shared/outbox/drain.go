@@ -163,6 +163,7 @@ func newSender(cfg Config, app dingtalk.App) (*sender, error) {
 // reschedules its row instead of holding a worker.
 type prepaidRobots struct{ *TableBudget }
 
+// AdmitRobot admits every robot message: the drainer paces robots itself.
 func (prepaidRobots) AdmitRobot(context.Context, string, time.Time) (time.Duration, error) {
 	return 0, nil
 }

@@ -111,7 +111,8 @@ func TestInvokeAndTimer(t *testing.T) {
 	}
 	out, err := f.Dispatch(s.ctx, raw)
 	if rep, ok := out.(outbox.Report); err != nil || !ok || rep.Sent != 3 {
-		t.Fatalf("Dispatch(fc-invoke-notify-drain.json) = %#v, %v; want a Report of 3 sent", out, err)
+		t.Fatalf("Dispatch(fc-invoke-notify-drain.json) = %#v, %v; want a Report of 3 sent", out,
+			err)
 	}
 	s.bulk(5) // the first 3 again (no new rows) and 2 new
 	raw, err = events.Load("fc-timer-notify.json")

@@ -107,7 +107,8 @@ func TestDependencyCycles(t *testing.T) {
 				return
 			}
 			wantErr(t, err, ErrCycle)
-			want := fmt.Sprintf("plan: add dependency %q: would create a cycle %s", tt.task, tt.want)
+			want := fmt.Sprintf("plan: add dependency %q: would create a cycle %s", tt.task,
+				tt.want)
 			if err.Error() != want {
 				t.Errorf("err = %q\nwant  %q", err, want)
 			}
@@ -125,8 +126,8 @@ func TestMoveCreatesDependencyCycle(t *testing.T) {
 	for _, mv := range [][2]string{{"T-2", "T-1"}, {"T-1", "T-2"}} {
 		_, _, err := p.Move(by(lead, day0), mv[0], mv[1])
 		wantErr(t, err, ErrCycle)
-		if !strings.HasPrefix(err.Error(), fmt.Sprintf("plan: move task %q: would create a cycle %s →",
-			mv[0], mv[0])) {
+		if !strings.HasPrefix(err.Error(),
+			fmt.Sprintf("plan: move task %q: would create a cycle %s →", mv[0], mv[0])) {
 			t.Errorf("move %s under %s: err = %v", mv[0], mv[1], err)
 		}
 	}

@@ -58,8 +58,10 @@ func checkSeq(o op, s Snapshot) error {
 		check("task", "T-", s.Seq.Task, each(s.Tasks, func(t Task) string { return t.ID })),
 		check("milestone", "M-", s.Seq.Milestone,
 			each(s.Milestones, func(m Milestone) string { return m.ID })),
-		check("worklog", "W-", s.Seq.WorkLog, each(s.WorkLogs, func(w WorkLog) string { return w.ID })),
-		check("comment", "C-", s.Seq.Comment, each(s.Comments, func(c Comment) string { return c.ID })),
+		check("worklog", "W-", s.Seq.WorkLog,
+			each(s.WorkLogs, func(w WorkLog) string { return w.ID })),
+		check("comment", "C-", s.Seq.Comment,
+			each(s.Comments, func(c Comment) string { return c.ID })),
 		check("baseline", "B-", s.Seq.Baseline,
 			each(s.Baselines, func(b Baseline) string { return b.ID })),
 	}
@@ -100,7 +102,8 @@ func (p *Plan) restoreMembers(o op, ms []Member) error {
 func (p *Plan) restoreTasks(o op, ts []Task) error {
 	for i, t := range ts {
 		if _, dup := p.tasks[t.ID]; t.ID == "" || dup {
-			return o.invalid(fmt.Sprintf("tasks[%d].id", i), fmt.Sprintf("%q empty or repeated", t.ID))
+			return o.invalid(fmt.Sprintf("tasks[%d].id", i),
+				fmt.Sprintf("%q empty or repeated", t.ID))
 		}
 		t := t.clone()
 		p.insert(&t)
@@ -155,7 +158,8 @@ func (p *Plan) checkRestored(t *Task) error {
 func (p *Plan) restoreRecords(o op, s Snapshot) error {
 	for i, w := range s.WorkLogs {
 		if _, ok := p.tasks[w.Task]; !ok {
-			return o.invalid(fmt.Sprintf("worklogs[%d].task", i), fmt.Sprintf("%q not found", w.Task))
+			return o.invalid(fmt.Sprintf("worklogs[%d].task", i),
+				fmt.Sprintf("%q not found", w.Task))
 		}
 	}
 	for i, c := range s.Comments {

@@ -29,8 +29,8 @@ func TestRollup(t *testing.T) {
 			// C (M-1) has C1: 240 min at 25% → .25, C2 (M-2): unestimated,
 			// done → 1, weighs the mean of its estimated siblings (240),
 			// C3: cancelled, left out. C = (240×.25 + 240×1)/480 = .625,
-			// effective estimate 240 (C's own 9999 is ignored). D: unestimated, doing, reported 100%
-			// → capped at .99, weighs the mean of A, B, C = 420/3 = 140.
+			// effective estimate 240 (C's own 9999 is ignored). D: unestimated, doing,
+			// reported 100% → capped at .99, weighs the mean of A, B, C = 420/3 = 140.
 			// Project = (120×1 + 60×.2 + 240×.625 + 140×.99)/(120+60+240+140)
 			//         = (120 + 12 + 150 + 138.6)/560 = 420.6/560.
 			// M-1 tops: A, C → (120×1 + 240×.625)/360 = 270/360 = .75.

@@ -20,7 +20,8 @@ func TestAddTaskInvalid(t *testing.T) {
 		{"blank title", func(n *NewTask) { n.Title = "  " }, `title: required`},
 		{"long title", func(n *NewTask) { n.Title = strings.Repeat("任", 201) },
 			`title: 201 characters, at most 200`},
-		{"newline in title", func(n *NewTask) { n.Title = "a\nb" }, `title: control character U+000A`},
+		{"newline in title", func(n *NewTask) { n.Title = "a\nb" },
+			`title: control character U+000A`},
 		{"bad utf-8", func(n *NewTask) { n.Title = "\xff" }, `title: not valid UTF-8`},
 		{"long description", func(n *NewTask) { n.Description = strings.Repeat("x", MaxText+1) },
 			`description: 4001 characters, at most 4000`},
@@ -136,7 +137,8 @@ func TestWorkLogRules(t *testing.T) {
 	}{
 		{"member for another", mem, NewWorkLog{User: sup, Minutes: 30, Date: day0}, ErrForbidden,
 			`member may log work only on own tasks`},
-		{"viewer", viewer, NewWorkLog{Minutes: 30, Date: day0}, ErrForbidden, `viewer may not log work`},
+		{"viewer", viewer, NewWorkLog{Minutes: 30, Date: day0}, ErrForbidden,
+			`viewer may not log work`},
 		{"future", mem, NewWorkLog{Minutes: 30, Date: day0 + 1}, ErrInvalid,
 			`date: 2026-12-01 is after today (2026-11-30)`},
 		{"no date", mem, NewWorkLog{Minutes: 30}, ErrInvalid, `date: required`},
@@ -208,18 +210,21 @@ func TestMembers(t *testing.T) {
 		msg  string
 	}{
 		{"stranger corp", func() error {
-			_, err := p.AddMember(by(lead, day0), Member{User: "u-x", Corp: "dingother", Role: RoleMember})
+			_, err := p.AddMember(by(lead, day0),
+				Member{User: "u-x", Corp: "dingother", Role: RoleMember})
 			return err
 		}, ErrInvalid,
 			`plan: add member "u-x": corp: "dingother" is neither the owner nor a partner of "p1"`},
 		{"partner lead", func() error {
 			_, err := p.AddMember(by(lead, day0), Member{User: "u-x", Corp: acme, Role: RoleLead})
 			return err
-		}, ErrInvalid, `plan: add member "u-x": role: a lead must belong to the owning organization`},
+		}, ErrInvalid,
+			`plan: add member "u-x": role: a lead must belong to the owning organization`},
 		{"bad role", func() error {
 			_, err := p.AddMember(by(lead, day0), Member{User: "u-x", Corp: univ, Role: "boss"})
 			return err
-		}, ErrInvalid, `plan: add member "u-x": role: "boss", want one of [lead member supplier viewer]`},
+		}, ErrInvalid,
+			`plan: add member "u-x": role: "boss", want one of [lead member supplier viewer]`},
 		{"twice", func() error {
 			_, err := p.AddMember(by(lead, day0), fixtureM[1])
 			return err
@@ -308,7 +313,8 @@ func TestRestoreRefuses(t *testing.T) {
 		{"seq behind", func(s *Snapshot) { s.Seq.Task = 1 }, ErrInvalid},
 		{"no lead", func(s *Snapshot) { s.Members = fixtureM[1:] }, ErrInvalid},
 		{"bad status", func(s *Snapshot) { s.Tasks[0].Status = "wip" }, ErrInvalid},
-		{"stranger assignee", func(s *Snapshot) { s.Tasks[0].Assignees = []string{"u-x"} }, ErrInvalid},
+		{"stranger assignee", func(s *Snapshot) { s.Tasks[0].Assignees = []string{"u-x"} },
+			ErrInvalid},
 		{"orphan log", func(s *Snapshot) {
 			s.WorkLogs = []WorkLog{{ID: "W-1", Task: "T-8"}}
 		}, ErrInvalid},
@@ -336,7 +342,8 @@ func TestNewProjectInvalid(t *testing.T) {
 		{"name", func(p *Project) { p.Name = "" }, `name: required`},
 		{"budget", func(p *Project) { p.Budget = -1 }, `budget: -1, must not be negative`},
 		{"year", func(p *Project) { p.Year = 1999 }, `year: 1999, want 2000..2100 or 0`},
-		{"risk", func(p *Project) { p.Risk = "extreme" }, `risk: extreme, want one of [low medium high]`},
+		{"risk", func(p *Project) { p.Risk = "extreme" },
+			`risk: extreme, want one of [low medium high]`},
 		{"partner twice", func(p *Project) { p.Partners = append(p.Partners, p.Org) },
 			`partners[1].corp: "dingunivcorp" listed twice`},
 		{"end before start", func(p *Project) { p.Start, p.End = day0, day0-1 },

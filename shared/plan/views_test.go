@@ -26,7 +26,8 @@ func TestWorkload(t *testing.T) {
 		{ID: "E", Estimate: 300, Due: day0 + 2, Status: Done, Assignees: []string{mem}},
 		{ID: "G", Estimate: 300, Due: day0 + 2, Status: Cancelled, Assignees: []string{mem}},
 	}, nil, []WorkLog{
-		{ID: "W-1", Task: "A", User: mem, Minutes: 120, Date: day0 - 1, LoggedBy: mem}, // Sunday, W48
+		{ID: "W-1", Task: "A", User: mem, Minutes: 120, Date: day0 - 1,
+			LoggedBy: mem}, // Sunday, W48
 		{ID: "W-2", Task: "A", User: mem, Minutes: 60, Date: day0, LoggedBy: mem},
 	})
 	w := func(n int) Week { return Week{2026, n} }
@@ -48,7 +49,8 @@ func TestMilestoneRisks(t *testing.T) {
 	accepted := Milestone{ID: "M-4", Title: "accepted", Due: day0, AcceptedBy: lead,
 		AcceptedAt: noon(day0)}
 	p := restored(t, []Task{
-		{ID: "A", Milestone: "M-1", Due: day0 + 3},                    // overdue, in a past-due milestone
+		{ID: "A", Milestone: "M-1",
+			Due: day0 + 3}, // overdue, in a past-due milestone
 		{ID: "B", Milestone: "M-2", Due: day0 + 20, Estimate: 60},     // due after its milestone
 		{ID: "C", Milestone: "M-2", Estimate: 60, Progress: 50},       // 25% overall
 		{ID: "D", Milestone: "M-3", Due: day0 + 25},                   // fine
@@ -180,7 +182,8 @@ func TestGanttAndLeadView(t *testing.T) {
 	}
 	var got []string
 	for _, r := range v.Gantt {
-		got = append(got, strings.Repeat(".", r.Depth)+r.ID+map[bool]string{true: "*"}[r.Slot.Critical])
+		got = append(got, strings.Repeat(".", r.Depth)+r.ID+
+			map[bool]string{true: "*"}[r.Slot.Critical])
 	}
 	want := []string{"A*", "B*", ".B1*", "C", "M-1"}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -115,8 +115,10 @@ type apiError struct {
 	cause   error
 }
 
+// Error returns the package, code and message.
 func (e *apiError) Error() string { return "projects: " + e.code + ": " + e.message }
 
+// Unwrap returns the cause, when there is one.
 func (e *apiError) Unwrap() error { return e.cause }
 
 func apiErr(status int, code, message string) *apiError {

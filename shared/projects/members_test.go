@@ -134,7 +134,8 @@ func TestMilestones(t *testing.T) {
 		errorCode(b) != "incomplete" {
 		t.Errorf("accept with an open task = %d %s, want 422 incomplete", got, b)
 	}
-	st.must(appsLead, "POST", mp+"/accept", AcceptRequest{Ver: 2, Override: "压测延后至二期"},
+	st.must(appsLead, "POST", mp+"/accept",
+		AcceptRequest{Ver: 2, Override: "压测延后至二期"},
 		http.StatusOK, &m)
 	if m.AcceptedBy != appsLead || m.Ver != 3 || m.AcceptedAt == nil {
 		t.Errorf("accepted = %+v, want accepted by the lead at ver 3", m)

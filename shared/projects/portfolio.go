@@ -96,7 +96,8 @@ func (s *Store) Portfolio(ctx context.Context, corp string,
 			out = append(out, e.Summary)
 		}
 	}
-	slices.SortFunc(out, func(a, b plan.Summary) int { return strings.Compare(a.Project, b.Project) })
+	slices.SortFunc(out,
+		func(a, b plan.Summary) int { return strings.Compare(a.Project, b.Project) })
 	return out, complete, nil
 }
 

@@ -134,8 +134,10 @@ func Bars(title string, labels []string, values []float64) ([]byte, error) {
 // that it is encoded here, favouring speed over a few percent of size.
 type collector struct{ img *image.RGBA }
 
+// Write discards the encoded bytes; the collector only keeps the image.
 func (c *collector) Write(p []byte) (int, error) { return len(p), nil }
 
+// SetRGBA keeps the rendered image.
 func (c *collector) SetRGBA(i *image.RGBA) { c.img = i }
 
 func render(f func(gochart.RendererProvider, io.Writer) error) ([]byte, error) {

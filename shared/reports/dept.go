@@ -28,8 +28,8 @@ func (c *composer) deptReport(uid string, depts []string, ps []*plan.Plan) (*dra
 		for u, m := range w.hours {
 			hours[u] += m
 		}
-		line := fmt.Sprintf("- %s：进度 %s / 计划 %s，逾期 %d，风险 %d", p.Project().Name,
-			pct(w.actual), pct(w.planned), len(w.overdue), len(w.risks))
+		line := fmt.Sprintf("- %s：进度 %s / 计划 %s，逾期 %d，风险 %d",
+			p.Project().Name, pct(w.actual), pct(w.planned), len(w.overdue), len(w.risks))
 		if len(w.supplier) > 0 {
 			line += fmt.Sprintf("，供应商交付 %d", len(w.supplier))
 		}

@@ -146,8 +146,9 @@ func (st *stack) seed(t *testing.T) {
 	parties, _ := json.Marshal([]map[string]string{{"corp": uni}, {"corp": sup}})
 	_, err := st.db.Create(ctx, tables.Contract.Name,
 		tables.Key{tables.TenantKey(uni), "c-portal-1"}, tables.Cols{"corp": uni,
-			"project_id": "p-portal", "title": "门户外包合同", "amount_fen": int64(60_000_000),
-			"status": "signed", "parties": string(parties), "milestones": `["M-2"]`})
+			"project_id": "p-portal", "title": "门户外包合同",
+			"amount_fen": int64(60_000_000),
+			"status":     "signed", "parties": string(parties), "milestones": `["M-2"]`})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,8 @@ func (c *composer) monthlyReport(uid string) (*draft, error) {
 		c.appURL+"/views/executive")
 	f := c.month()
 	d.line("### %s · %s", d.Title, c.name(uid))
-	d.line("项目 %d · 本月启动 %d · 本月完成 %d", len(f.sums), len(f.started), len(f.finished))
+	d.line("项目 %d · 本月启动 %d · 本月完成 %d", len(f.sums), len(f.started),
+		len(f.finished))
 	byStatus := map[plan.ProjectStatus]int{}
 	for _, s := range f.sums {
 		byStatus[s.Status]++
@@ -96,7 +97,8 @@ func (c *composer) monthlyReport(uid string) (*draft, error) {
 		}
 		d.line("%s：%s", dimLabel[dim], strings.Join(parts, "，"))
 	}
-	d.line("预算合计 %s，合同金额合计 %s（不含草稿）", wan(f.budget), wan(f.contract))
+	d.line("预算合计 %s，合同金额合计 %s（不含草稿）", wan(f.budget),
+		wan(f.contract))
 	for _, s := range f.over {
 		d.line("- 合同超预算：%s", s)
 	}

@@ -82,7 +82,8 @@ func TestRetryFromALostCheckpointSendsNobodyTwice(t *testing.T) {
 	before := st.reportRows(Daily)
 	// The run's progress row is lost, as if it had died before saving it.
 	period := Period(Daily, at)
-	if err := st.db.Delete(ctx, tables.Report.Name, progressKey(uni, Daily, period), 0); err != nil {
+	if err := st.db.Delete(ctx, tables.Report.Name, progressKey(uni, Daily, period),
+		0); err != nil {
 		t.Fatal(err)
 	}
 	again, err := st.svc.Run(ctx, uni, Daily, at)

@@ -63,7 +63,8 @@ func New(db *tables.Store, files *blob.Store, sessions *session.Signer,
 		return nil, fmt.Errorf("reports: new: tables and blob stores are required")
 	}
 	if _, ok := db.Table(tables.Report.Name); !ok {
-		return nil, fmt.Errorf("reports: new: table %q unknown (build the store over tables.All)", tables.Report.Name)
+		return nil, fmt.Errorf("reports: new: table %q unknown (build the store over tables.All)",
+			tables.Report.Name)
 	}
 	st, err := projects.NewStore(db)
 	if err != nil {

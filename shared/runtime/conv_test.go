@@ -75,7 +75,8 @@ func TestFCHTTPEventRequest(t *testing.T) {
 		name: "comma-joined headers stay one value",
 		ev: func() FCHTTPEvent {
 			ev := fcEvent("GET", "/", "/")
-			ev.Headers = map[string]string{"accept": "a/b,c/d", "X-Trace": "1", "Host": "api.example"}
+			ev.Headers = map[string]string{"accept": "a/b,c/d", "X-Trace": "1",
+				"Host": "api.example"}
 			return ev
 		},
 		want: func(v *reqView) {
@@ -246,11 +247,13 @@ func responseCases() []respCase {
 	png := []byte{0x89, 'P', 'N', 'G', 0, 0xff}
 	latin1 := []byte("caf\xe9")
 	return []respCase{{
-		name:    "status and no body",
-		handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) },
-		fc:      FCHTTPResponse{StatusCode: 204},
-		lambda:  LambdaHTTPResponse{StatusCode: 204},
-		rest:    RESTHTTPResponse{StatusCode: 204},
+		name: "status and no body",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNoContent)
+		},
+		fc:     FCHTTPResponse{StatusCode: 204},
+		lambda: LambdaHTTPResponse{StatusCode: 204},
+		rest:   RESTHTTPResponse{StatusCode: 204},
 	}, {
 		name: "text body with detected content type",
 		handler: func(w http.ResponseWriter, r *http.Request) {

@@ -75,7 +75,8 @@ func TestDispatchMalformed(t *testing.T) {
 				t.Fatalf("Dispatch(%q) = %v, %v; want ErrMalformedEvent", tt.payload, res, err)
 			}
 			if !strings.Contains(err.Error(), tt.wantIn) {
-				t.Errorf("Dispatch(%q) error = %q, want it to mention %q", tt.payload, err, tt.wantIn)
+				t.Errorf("Dispatch(%q) error = %q, want it to mention %q", tt.payload, err,
+					tt.wantIn)
 			}
 		})
 	}
@@ -151,8 +152,10 @@ func TestDispatchEventPanicsAndErrors(t *testing.T) {
 		want          error
 		logMsg        string
 	}{
-		{"timer error", `{"triggerTime":"2026-01-01T00:00:00Z","triggerName":"d"}`, errBoom, "invoke"},
-		{"timer panic", `{"triggerTime":"2026-01-01T00:00:00Z","payload":"panic"}`, ErrPanic, "panic"},
+		{"timer error", `{"triggerTime":"2026-01-01T00:00:00Z","triggerName":"d"}`, errBoom,
+			"invoke"},
+		{"timer panic", `{"triggerTime":"2026-01-01T00:00:00Z","payload":"panic"}`, ErrPanic,
+			"panic"},
 		{"oss panic", `{"events":[{"eventSource":"acs:oss"}]}`, ErrPanic, "panic"},
 		{"invoke error", `{"x":1}`, errBoom, "invoke"},
 		{"invoke panic", `"panic"`, ErrPanic, "panic"},
@@ -259,7 +262,8 @@ func TestHealth(t *testing.T) {
 				resp.Body, tt.want, tt.wantBody)
 		}
 		if wantServed := map[bool]int{true: 1, false: 0}[tt.want == 418]; served != wantServed {
-			t.Errorf("%s %s reached f.HTTP %d times, want %d", tt.method, tt.path, served, wantServed)
+			t.Errorf("%s %s reached f.HTTP %d times, want %d", tt.method, tt.path, served,
+				wantServed)
 		}
 	}
 	// The health answer needs no HTTP handler.
@@ -325,6 +329,7 @@ func TestLoggerOutsideInvocation(t *testing.T) {
 	}
 	ctx := WithInvocation(context.Background(), Invocation{RequestID: "x"})
 	if RequestID(ctx) != "x" || FunctionName(ctx) != "" {
-		t.Errorf("RequestID, FunctionName = %q, %q; want x, empty", RequestID(ctx), FunctionName(ctx))
+		t.Errorf("RequestID, FunctionName = %q, %q; want x, empty", RequestID(ctx),
+			FunctionName(ctx))
 	}
 }

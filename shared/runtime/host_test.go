@@ -99,7 +99,8 @@ func TestLocalHost(t *testing.T) {
 		{"panic", "/panic", "", 500, `"code":"internal"`},
 		{"timer", LocalTimerPath, `{"triggerTime":"2026-01-01T00:00:00Z","triggerName":"daily"}`,
 			200, "null"},
-		{"timer error", LocalTimerPath, `{"triggerTime":"2026-01-01T00:00:00Z","triggerName":"fail"}`,
+		{"timer error", LocalTimerPath,
+			`{"triggerTime":"2026-01-01T00:00:00Z","triggerName":"fail"}`,
 			500, `"code":"handler_error"`},
 		{"timer malformed", LocalTimerPath, `{"triggerTime":`, 400, `"code":"malformed_event"`},
 		{"oss without handler", LocalOSSPath, `{"events":[]}`, 404, `"code":"no_handler"`},
@@ -121,7 +122,8 @@ func TestLocalHost(t *testing.T) {
 				status, body = post(t, base+tt.path, tt.body)
 			}
 			if status != tt.want || !strings.Contains(body, tt.wantIn) {
-				t.Errorf("%s = %d %s, want %d containing %s", tt.path, status, body, tt.want, tt.wantIn)
+				t.Errorf("%s = %d %s, want %d containing %s", tt.path, status, body, tt.want,
+					tt.wantIn)
 			}
 		})
 	}
@@ -181,7 +183,8 @@ func TestFromEnv(t *testing.T) {
 	for _, tt := range tests {
 		f := Function{Name: "tasks"}.fromEnv(func(k string) string { return tt.env[k] })
 		if f.Name != tt.want || f.Logger == nil {
-			t.Errorf("fromEnv(%v).Name = %q (logger %v), want %q", tt.env, f.Name, f.Logger, tt.want)
+			t.Errorf("fromEnv(%v).Name = %q (logger %v), want %q", tt.env, f.Name, f.Logger,
+				tt.want)
 		}
 	}
 }

@@ -29,7 +29,8 @@ var benchTable = tables.Table{Name: "bench", MaxVersions: 1, TTL: tables.Forever
 func benchStore(b *testing.B) *tables.Store {
 	b.Helper()
 	env := otstest.Start(b)
-	if err := tables.Create(context.Background(), env.Client, []tables.Table{benchTable}); err != nil {
+	if err := tables.Create(context.Background(), env.Client,
+		[]tables.Table{benchTable}); err != nil {
 		b.Fatalf("Create = %v", err)
 	}
 	s, err := tables.New(env.Client, []tables.Table{benchTable})
@@ -79,7 +80,8 @@ func storePut(s *tables.Store) func(int) error {
 
 func storeGet(s *tables.Store) func(int) error {
 	return func(i int) error {
-		_, err := s.Get(context.Background(), "bench", tables.Key{"p", fmt.Sprintf("k%07d", i%minOps)})
+		_, err := s.Get(context.Background(), "bench",
+			tables.Key{"p", fmt.Sprintf("k%07d", i%minOps)})
 		return err
 	}
 }
@@ -87,7 +89,8 @@ func storeGet(s *tables.Store) func(int) error {
 func boltPut(db *bolt.DB) func(int) error {
 	return func(i int) error {
 		return db.Update(func(tx *bolt.Tx) error {
-			return tx.Bucket([]byte("rows")).Put([]byte(fmt.Sprintf("p/k%07d", i)), []byte(benchValue))
+			return tx.Bucket([]byte("rows")).Put([]byte(fmt.Sprintf("p/k%07d", i)),
+				[]byte(benchValue))
 		})
 	}
 }
@@ -149,7 +152,8 @@ func BenchmarkStoreBatchWrite200(b *testing.B) {
 		ws := make([]tables.Write, 200)
 		for j := range ws {
 			ws[j] = tables.Write{Op: tables.OpPut, Table: "bench",
-				Key: tables.Key{"p", fmt.Sprintf("k%07d-%03d", i, j)}, Cols: tables.Cols{"v": benchValue}}
+				Key:  tables.Key{"p", fmt.Sprintf("k%07d-%03d", i, j)},
+				Cols: tables.Cols{"v": benchValue}}
 		}
 		_, err := s.BatchWrite(context.Background(), ws)
 		return err

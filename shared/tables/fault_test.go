@@ -107,7 +107,8 @@ func TestIdempotentCreatesUnderFaults(t *testing.T) {
 
 	perKey := map[string]int{}
 	rows := 0
-	for row, err := range store.Scan(ctx, tables.Project.Name, tables.Range{Prefix: tables.Key{tid}}) {
+	for row, err := range store.Scan(ctx, tables.Project.Name,
+		tables.Range{Prefix: tables.Key{tid}}) {
 		if err != nil {
 			t.Fatalf("Scan(projects) = %v", err)
 		}
@@ -142,7 +143,8 @@ func TestRacingUpdatesUnderFaults(t *testing.T) {
 	store := faultyStore(t)
 	ctx := context.Background()
 	key := tables.Key{tables.TenantKey("corp-faults"), "counter"}
-	if _, err := store.Create(ctx, tables.Project.Name, key, tables.Cols{"n": int64(0)}); err != nil {
+	if _, err := store.Create(ctx, tables.Project.Name, key,
+		tables.Cols{"n": int64(0)}); err != nil {
 		t.Fatalf("Create(counter) = %v", err)
 	}
 	const updates = 1000

@@ -142,7 +142,8 @@ func (t Table) Validate() error {
 		return fmt.Errorf("tables: table %q: max versions %d: want >= 1", t.Name, t.MaxVersions)
 	}
 	if len(t.Defined) > 32 {
-		return fmt.Errorf("tables: table %q: %d defined columns: want <= 32", t.Name, len(t.Defined))
+		return fmt.Errorf("tables: table %q: %d defined columns: want <= 32", t.Name,
+			len(t.Defined))
 	}
 	return t.validateIndexes()
 }

@@ -99,7 +99,8 @@ func TestValidate(t *testing.T) {
 		tb := base()
 		tc.change(&tb)
 		err := tb.Validate()
-		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+		if (err == nil) != (tc.want == "") ||
+			(err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: Validate = %v, want %q", tc.name, err, tc.want)
 		}
 	}

@@ -61,7 +61,8 @@ func (p *probe) routes() http.Handler {
 		case "panic":
 			panic("probe: asked to panic")
 		case "fail":
-			runtime.WriteError(w, http.StatusInternalServerError, "probe_failed", "asked to fail", nil)
+			runtime.WriteError(w, http.StatusInternalServerError, "probe_failed", "asked to fail",
+				nil)
 		case "sleep":
 			p.sleep(w, r)
 		case "pid":

@@ -153,7 +153,8 @@ func testPutHeadOpen(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatalf("Head: %v", err)
 	}
-	if info.Size != int64(len(data)) || info.ETag != md5Hex(data) || info.ContentType != "text/plain" {
+	if info.Size != int64(len(data)) || info.ETag != md5Hex(data) ||
+		info.ContentType != "text/plain" {
 		t.Errorf("Head = size %d etag %s type %q, want %d %s text/plain",
 			info.Size, info.ETag, info.ContentType, len(data), md5Hex(data))
 	}
@@ -264,7 +265,8 @@ func testGetURL(t *testing.T, e *env) {
 	}
 	res, _, err := Get(e.ctx, u)
 	if err != nil || !bytes.Equal(res.Body, data) {
-		t.Errorf("GET presigned = %d, %v, %d bytes; want the object", res.Status, err, len(res.Body))
+		t.Errorf("GET presigned = %d, %v, %d bytes; want the object", res.Status, err,
+			len(res.Body))
 	}
 	u, err = e.store.DownloadURL(key, "合同 v1.pdf", time.Minute)
 	if err != nil {
@@ -320,7 +322,8 @@ func testGrantPost(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatalf("Head after post: %v", err)
 	}
-	if info.Size != 3000 || info.ContentType != "application/pdf" || info.Meta["uploader"] != "u-42" {
+	if info.Size != 3000 || info.ContentType != "application/pdf" ||
+		info.Meta["uploader"] != "u-42" {
 		t.Errorf("posted object = size %d type %q meta %v", info.Size, info.ContentType, info.Meta)
 	}
 	if got := e.read(t, key); !bytes.Equal(got, data) {

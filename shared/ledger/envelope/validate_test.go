@@ -90,7 +90,8 @@ func TestValidationErrors(t *testing.T) {
 			ErrBadDigest, "previous"},
 		{"one party", with(validContract(), func(b *ContractVersion) { b.Parties = b.Parties[:1] }),
 			ErrInvalid, "parties"},
-		{"duplicate party", with(validContract(), func(b *ContractVersion) { b.Parties[1] = "univ" }),
+		{"duplicate party",
+			with(validContract(), func(b *ContractVersion) { b.Parties[1] = "univ" }),
 			ErrInvalid, "parties"},
 		{"upper-case digest", with(validContract(), func(b *ContractVersion) {
 			b.Document = Digest(strings.ToUpper(string(doc)))
@@ -112,16 +113,19 @@ func TestValidationErrors(t *testing.T) {
 			ErrInvalid, "shares"},
 		{"negative amount", with(sampleUse(), func(b *DataUse) { b.AmountFen = -1 }),
 			ErrInvalid, "amount_fen"},
-		{"id card as purpose", with(sampleUse(), func(b *DataUse) { b.Purpose = "11010519491231002X" }),
+		{"id card as purpose",
+			with(sampleUse(), func(b *DataUse) { b.Purpose = "11010519491231002X" }),
 			ErrPersonalData, "purpose"},
-		{"e-mail as consumer", with(sampleUse(), func(b *DataUse) { b.Consumer = "li@example.com" }),
+		{"e-mail as consumer",
+			with(sampleUse(), func(b *DataUse) { b.Consumer = "li@example.com" }),
 			ErrPersonalData, "consumer"},
 		{"payouts off total", with(validSettlement(), func(b *RevenueSettlement) { b.TotalFen++ }),
 			ErrInvalid, "payouts"},
 		{"release without acceptances", with(validRelease(), func(b *PaymentRelease) {
 			b.Acceptances = nil
 		}), ErrInvalid, "acceptances"},
-		{"refused before first", with(validPriority(), func(b *IPPriority) { b.Refused = []uint64{2} }),
+		{"refused before first",
+			with(validPriority(), func(b *IPPriority) { b.Refused = []uint64{2} }),
 			ErrInvalid, "refused"},
 	}
 	for _, tt := range tests {

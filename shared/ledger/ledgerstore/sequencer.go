@@ -333,8 +333,10 @@ type memIntent struct {
 	ok  bool
 }
 
+// Position returns the saved position, if any.
 func (m *memIntent) Position(context.Context) (uint64, bool, error) { return m.pos, m.ok, nil }
 
+// Save records the position.
 func (m *memIntent) Save(_ context.Context, pos uint64) error {
 	m.pos, m.ok = pos, true
 	return nil

@@ -46,7 +46,8 @@ func newBatch(start uint64, entries [][]byte, toks string) (*batch, error) {
 		n, tok, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
 		count, err := strconv.Atoi(n)
 		if !ok || err != nil || count < 1 {
-			return nil, fmt.Errorf("ledgerstore: batch %d: writer %q: %w", start, line, ledger.ErrCorrupt)
+			return nil, fmt.Errorf("ledgerstore: batch %d: writer %q: %w", start, line,
+				ledger.ErrCorrupt)
 		}
 		b.writers = append(b.writers, writer{n: count, token: tok})
 		sum += count

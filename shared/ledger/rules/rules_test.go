@@ -34,7 +34,8 @@ func TestDistributeExamples(t *testing.T) {
 		{1, []envelope.Share{{Party: "b", BPS: 5000}, {Party: "a", BPS: 5000}}, []int64{1, 0}},
 		{2, rule("c", 3334, "b", 3333, "a", 3333), []int64{1, 0, 1}},
 		{0, []envelope.Share{{Party: "a", BPS: 10000}}, []int64{0}},
-		{999_999, []envelope.Share{{Party: "a", BPS: 1}, {Party: "b", BPS: 9999}}, []int64{100, 999_899}},
+		{999_999, []envelope.Share{{Party: "a", BPS: 1}, {Party: "b", BPS: 9999}},
+			[]int64{100, 999_899}},
 	}
 	for _, tt := range tests {
 		got, err := Distribute(tt.total, tt.shares)
@@ -114,7 +115,8 @@ func TestDistributeProperties(t *testing.T) {
 			t.Fatalf("Distribute(%d, %v): payouts sum to %d", total, shares, sum)
 		}
 		shuffled := slices.Clone(shares)
-		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		rng.Shuffle(len(shuffled),
+			func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 		again, _ := Distribute(total, shuffled)
 		if !slices.Equal(got, again) {
 			t.Fatalf("Distribute depends on share order: %v vs %v", got, again)
@@ -253,7 +255,8 @@ func TestReleasePayment(t *testing.T) {
 	w.add("univ", &envelope.ContractVersion{
 		ContractID: "C-1", Version: 1, Document: doc,
 		Parties: []string{"univ", "corp-s"}, Supplier: "corp-s",
-		Tranches: []envelope.Tranche{{ID: "final", AmountFen: 800_000, Milestones: []string{"m1", "m2"}}},
+		Tranches: []envelope.Tranche{{ID: "final", AmountFen: 800_000,
+			Milestones: []string{"m1", "m2"}}},
 	})
 	accept := func(org, m string, ok bool) Record {
 		return w.add(org, &envelope.MilestoneAcceptance{
@@ -298,7 +301,8 @@ func TestFirstToFile(t *testing.T) {
 	first := w.add("univ", reg("univ", work))
 	if err := CheckRegistration(w.recs, reg("corp-s", work)); !errors.Is(err, ErrRegistered) ||
 		!strings.Contains(err.Error(), fmt.Sprintf("entry %d", first.Index)) {
-		t.Errorf("second registration: error = %v, want ErrRegistered naming entry %d", err, first.Index)
+		t.Errorf("second registration: error = %v, want ErrRegistered naming entry %d", err,
+			first.Index)
 	}
 	later := w.add("corp-s", reg("corp-s", work)) // logged anyway, e.g. by a replaying party
 
@@ -314,7 +318,8 @@ func TestFirstToFile(t *testing.T) {
 		!slices.Equal(p.Refused, []uint64{later.Index}) {
 		t.Errorf("priority = %+v, want first %d by univ, refused %d", p, first.Index, later.Index)
 	}
-	if _, err := FirstToFile(recs, envelope.DigestOf([]byte("nothing"))); !errors.Is(err, ErrNotFound) {
+	if _, err := FirstToFile(recs, envelope.DigestOf([]byte("nothing"))); !errors.Is(err,
+		ErrNotFound) {
 		t.Errorf("unregistered work: error = %v, want ErrNotFound", err)
 	}
 }

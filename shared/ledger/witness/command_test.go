@@ -17,7 +17,8 @@ import (
 func TestCommandServes(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "witness.key")
-	gen, err := witness.ParseCommand([]string{"-genkey", "witness.test/cmd", "-key", keyFile}, io.Discard)
+	gen, err := witness.ParseCommand([]string{"-genkey", "witness.test/cmd", "-key", keyFile},
+		io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

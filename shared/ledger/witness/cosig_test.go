@@ -28,7 +28,8 @@ func TestCosignatureFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name, b64, ok := strings.Cut(strings.TrimPrefix(strings.TrimSuffix(string(line), "\n"), "— "), " ")
+	name, b64, ok := strings.Cut(strings.TrimPrefix(strings.TrimSuffix(string(line), "\n"), "— "),
+		" ")
 	if !ok || name != "witness.test/a" {
 		t.Fatalf("cosignature line %q: want \"— witness.test/a <base64>\"", line)
 	}

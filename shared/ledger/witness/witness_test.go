@@ -162,7 +162,8 @@ func TestAddCheckpointRefusals(t *testing.T) {
 		}
 	}
 	var conflict *witness.ConflictError
-	if _, err := w.AddCheckpoint(ctx, 0, nil, cp9); !errors.As(err, &conflict) || conflict.Size != 5 {
+	if _, err := w.AddCheckpoint(ctx, 0, nil, cp9); !errors.As(err, &conflict) ||
+		conflict.Size != 5 {
 		t.Errorf("stale old size: error = %v, want ConflictError with size 5", err)
 	}
 }
@@ -195,7 +196,8 @@ func TestHTTPStatuses(t *testing.T) {
 
 	post := func(body []byte) (*http.Response, string) {
 		t.Helper()
-		resp, err := http.Post(srv.URL+"/add-checkpoint", "text/plain", strings.NewReader(string(body)))
+		resp, err := http.Post(srv.URL+"/add-checkpoint", "text/plain",
+			strings.NewReader(string(body)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +212,8 @@ func TestHTTPStatuses(t *testing.T) {
 	resp, body = post(witness.FormatRequest(0, nil, cp))
 	ct := resp.Header.Get("Content-Type")
 	if resp.StatusCode != http.StatusConflict || body != "3\n" || ct != "text/x.tlog.size" {
-		t.Errorf("stale old size: %s %q %q, want 409 \"3\\n\" text/x.tlog.size", resp.Status, body, ct)
+		t.Errorf("stale old size: %s %q %q, want 409 \"3\\n\" text/x.tlog.size", resp.Status, body,
+			ct)
 	}
 	tests := []struct {
 		name string
@@ -306,7 +309,8 @@ func TestPublishWithPolicy(t *testing.T) {
 		t.Errorf("receipt with 2-of-3 policy: %v", err)
 	}
 	strict, _ := witness.NewPolicy(3, vkeys...)
-	if _, err := ledger.VerifyReceipt(r, []byte("e3"), lv, strict); !errors.Is(err, witness.ErrQuorum) {
+	if _, err := ledger.VerifyReceipt(r, []byte("e3"), lv, strict); !errors.Is(err,
+		witness.ErrQuorum) {
 		t.Errorf("receipt with 3-of-3 policy: error = %v, want ErrQuorum", err)
 	}
 }

@@ -14,7 +14,8 @@ import (
 
 func (s *suite) testMaxVersions(t *testing.T) {
 	key := tables.Key{part(t), "v"}
-	if _, err := s.store.Create(s.ctx, s.schema.multi, key, tables.Cols{"c": int64(0)}); err != nil {
+	if _, err := s.store.Create(s.ctx, s.schema.multi, key,
+		tables.Cols{"c": int64(0)}); err != nil {
 		t.Fatalf("Create = %v", err)
 	}
 	for v := int64(1); v <= 4; v++ {
@@ -80,7 +81,8 @@ func (s *suite) testGlobalIndex(t *testing.T) {
 	}
 	deadline := time.Now().Add(s.env.Eventual)
 	for {
-		rows, _, err := s.store.Page(s.ctx, s.schema.gsiIndex, tables.Range{Prefix: tables.Key{owner}})
+		rows, _, err := s.store.Page(s.ctx, s.schema.gsiIndex,
+			tables.Range{Prefix: tables.Key{owner}})
 		if err != nil && time.Now().Before(deadline) {
 			time.Sleep(500 * time.Millisecond) // a new index refuses reads while building
 			continue
@@ -194,7 +196,8 @@ func (s *suite) testRetriedWrites(t *testing.T) {
 	f.SetDropAfterCommitRate(0.5)
 	for i := range 20 {
 		key := tables.Key{p, fmt.Sprint("w", i)}
-		if _, err := s.store.Create(s.ctx, s.schema.kv, key, tables.Cols{"n": int64(0)}); err != nil {
+		if _, err := s.store.Create(s.ctx, s.schema.kv, key,
+			tables.Cols{"n": int64(0)}); err != nil {
 			t.Fatalf("Create(dropped) #%d = %v, want nil", i, err)
 		}
 		for v := int64(1); v <= 3; v++ {
@@ -357,10 +360,12 @@ func (s *suite) testCapacityUnits(t *testing.T) {
 		read, write int64
 	}{
 		{"put 1 KB", func() error {
-			return s.store.Put(s.ctx, kv, tables.Key{p, "1k"}, tables.Cols{"v": strings.Repeat("x", 1000)})
+			return s.store.Put(s.ctx, kv, tables.Key{p, "1k"},
+				tables.Cols{"v": strings.Repeat("x", 1000)})
 		}, 0, 1},
 		{"put 5 KB", func() error {
-			return s.store.Put(s.ctx, kv, tables.Key{p, "5k"}, tables.Cols{"v": strings.Repeat("x", 5000)})
+			return s.store.Put(s.ctx, kv, tables.Key{p, "5k"},
+				tables.Cols{"v": strings.Repeat("x", 5000)})
 		}, 0, 2},
 		{"get 1 KB", func() error {
 			_, err := s.store.Get(s.ctx, kv, tables.Key{p, "1k"})

@@ -36,7 +36,8 @@ func (s *suite) testVerify(t *testing.T) {
 		s.schema.kv + ": ttl: declared 172800, live -1",
 		s.schema.gsi + `: defined column "extra": missing`,
 		s.schema.gsi + `: index "` + s.env.Prefix + `nope": missing`,
-		s.schema.rng + ": primary key: declared (part String, n String), live (part String, n Integer)",
+		s.schema.rng + ": primary key: declared (part String, n String), " +
+			"live (part String, n Integer)",
 		s.env.Prefix + "absent: missing",
 	} {
 		if !strings.Contains(err.Error(), want) {
