@@ -120,6 +120,7 @@ type lineWriter struct {
 
 const tailLines = 8
 
+// Write splits p into lines and hands each whole line to the sink.
 func (w *lineWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

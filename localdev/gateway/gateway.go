@@ -270,6 +270,7 @@ type statusRecorder struct {
 	status int
 }
 
+// WriteHeader records the status before writing it.
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)

@@ -30,6 +30,7 @@ type orderedMap[V any] struct {
 	items map[string]V
 }
 
+// UnmarshalYAML decodes a YAML mapping, keeping its keys in document order.
 func (m *orderedMap[V]) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: want a mapping", n.Line)

@@ -63,6 +63,7 @@ type apiError struct {
 	details any
 }
 
+// Error returns the package, code and message.
 func (e *apiError) Error() string { return "contracts: " + e.code + ": " + e.message }
 
 func apiErr(status int, code, message string) *apiError {

@@ -52,6 +52,7 @@ type apiError struct {
 	message string
 }
 
+// Error returns the package, code and message.
 func (e *apiError) Error() string { return "ledgerapi: " + e.code + ": " + e.message }
 
 func fail(status int, code, format string, args ...any) error {
