@@ -60,6 +60,10 @@ type Config struct {
 // ConfigFromEnv reads a Config from the environment variables functions get:
 // OSS_ENDPOINT, OSS_BUCKET, OSS_REGION, ALIBABA_CLOUD_ACCESS_KEY_ID,
 // ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_SECURITY_TOKEN.
+//
+// OSS_PUBLIC_ENDPOINT (EnvPublicEndpoint) is the endpoint browsers and phones
+// upload to and download from; unset, it is OSS_ENDPOINT without
+// "-internal" (functions reach OSS over the internal network, phones cannot).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Endpoint:        getenv("OSS_ENDPOINT"),
@@ -68,6 +72,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		AccessKeyID:     getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
 		AccessKeySecret: getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
 		SecurityToken:   getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
+		PublicEndpoint:  getenv(EnvPublicEndpoint),
+	}
+	if cfg.PublicEndpoint == "" {
+		cfg.PublicEndpoint = strings.Replace(cfg.Endpoint, "-internal.", ".", 1)
 	}
 	var missing []string
 	for name, v := range map[string]string{
@@ -85,6 +93,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	return cfg, nil
 }
+
+// EnvPublicEndpoint names the optional public OSS endpoint (see ConfigFromEnv).
+const EnvPublicEndpoint = "OSS_PUBLIC_ENDPOINT"
 
 // Store is one bucket. It is safe for concurrent use.
 type Store struct {

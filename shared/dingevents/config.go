@@ -17,10 +17,6 @@ type Appliers func(store *tables.Store) map[string]Applier
 // DINGTALK_OAPI_BASE, DINGTALK_API_BASE and DINGTALK_APPS. appliers, which
 // may be nil, plugs in the domain objects that approvals decide.
 func FromEnv(getenv func(string) string, appliers Appliers) (*Handler, error) {
-	tcfg, err := tables.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
 	ends, err := dingtalk.EndpointsFromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -33,7 +29,7 @@ func FromEnv(getenv func(string) string, appliers Appliers) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := tables.New(tables.NewClient(tcfg), tables.All)
+	store, err := tables.StoreFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}

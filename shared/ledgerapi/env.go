@@ -52,11 +52,7 @@ type Witness struct {
 // FromEnv builds a Service from the function's environment. XT_SESSION_KEY
 // is optional here: without it, only signed envelopes are accepted.
 func FromEnv(getenv func(string) string) (*Service, error) {
-	tcfg, err := tables.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
-	db, err := tables.New(tables.NewClient(tcfg), tables.All)
+	db, err := tables.StoreFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -15,10 +15,6 @@ import (
 // through getenv once: the Tablestore variables (tables.ConfigFromEnv),
 // DINGTALK_OAPI_BASE, DINGTALK_API_BASE and DINGTALK_APPS.
 func FromEnv(getenv func(string) string) (*Drainer, error) {
-	tcfg, err := tables.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
 	ends, err := dingtalk.EndpointsFromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -27,7 +23,7 @@ func FromEnv(getenv func(string) string) (*Drainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox: config %q: %w", "DINGTALK_APPS", err)
 	}
-	store, err := tables.New(tables.NewClient(tcfg), tables.All)
+	store, err := tables.StoreFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -85,19 +85,11 @@ func (s *Service) Store() *Store { return s.store }
 // (tables.ConfigFromEnv), XT_SESSION_KEY, DINGTALK_APPS and the DingTalk
 // endpoints, naming what is missing or wrong.
 func FromEnv(getenv func(string) string) (*Service, error) {
-	tcfg, err := tables.ConfigFromEnv(getenv)
+	db, err := tables.StoreFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	db, err := tables.New(tables.NewClient(tcfg), tables.All)
-	if err != nil {
-		return nil, err
-	}
-	key, err := session.ParseKey(getenv(session.EnvKey))
-	if err != nil {
-		return nil, fmt.Errorf("projects: config: %w", err)
-	}
-	signer, err := session.New(key)
+	signer, err := session.FromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/xietong/xietong/shared/blob"
@@ -15,20 +14,11 @@ import (
 	"github.com/xietong/xietong/shared/tables"
 )
 
-// EnvPublicEndpoint names the OSS endpoint put into presigned chart URLs
-// (the one people's phones reach); unset means OSS_ENDPOINT without
-// "-internal".
-const EnvPublicEndpoint = "OSS_PUBLIC_ENDPOINT"
-
 // FromEnv builds a Service from the function's environment: Tablestore
 // (tables.ConfigFromEnv), OSS (blob.ConfigFromEnv), XT_SESSION_KEY, and
 // DINGTALK_APPS for the organizations the timers report on.
 func FromEnv(getenv func(string) string) (*Service, error) {
-	tcfg, err := tables.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
-	db, err := tables.New(tables.NewClient(tcfg), tables.All)
+	db, err := tables.StoreFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -36,19 +26,11 @@ func FromEnv(getenv func(string) string) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	bcfg.PublicEndpoint = getenv(EnvPublicEndpoint)
-	if bcfg.PublicEndpoint == "" {
-		bcfg.PublicEndpoint = strings.Replace(bcfg.Endpoint, "-internal.", ".", 1)
-	}
 	files, err := blob.New(bcfg)
 	if err != nil {
 		return nil, err
 	}
-	key, err := session.ParseKey(getenv(session.EnvKey))
-	if err != nil {
-		return nil, fmt.Errorf("reports: config: %w", err)
-	}
-	signer, err := session.New(key)
+	signer, err := session.FromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}

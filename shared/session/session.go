@@ -227,3 +227,13 @@ func (s *Signer) Authenticate(r *http.Request) (Claims, error) {
 	}
 	return s.Verify(tok)
 }
+
+// FromEnv returns the Signer keyed by XT_SESSION_KEY, read through getenv;
+// the error names the variable.
+func FromEnv(getenv func(string) string) (*Signer, error) {
+	key, err := ParseKey(getenv(EnvKey))
+	if err != nil {
+		return nil, fmt.Errorf("session: config %q: %w", EnvKey, err)
+	}
+	return New(key)
+}

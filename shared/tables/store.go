@@ -193,3 +193,13 @@ func (s *Store) wasRetried(tok string) bool {
 }
 
 func ref(table string, key Key) string { return table + "/" + key.String() }
+
+// StoreFromEnv is the Store every function uses: the instance named by the
+// environment (ConfigFromEnv), with every table of All.
+func StoreFromEnv(getenv func(string) string) (*Store, error) {
+	cfg, err := ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(NewClient(cfg), All)
+}

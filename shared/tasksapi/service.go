@@ -49,19 +49,11 @@ func New(auth *projects.Service, cfg Config) (*Service, error) {
 // FromEnv builds a Service from the function's environment: Tablestore
 // (tables.ConfigFromEnv) and XT_SESSION_KEY, naming what is missing or wrong.
 func FromEnv(getenv func(string) string) (*Service, error) {
-	tcfg, err := tables.ConfigFromEnv(getenv)
+	db, err := tables.StoreFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	db, err := tables.New(tables.NewClient(tcfg), tables.All)
-	if err != nil {
-		return nil, err
-	}
-	key, err := session.ParseKey(getenv(session.EnvKey))
-	if err != nil {
-		return nil, fmt.Errorf("tasksapi: config: %w", err)
-	}
-	signer, err := session.New(key)
+	signer, err := session.FromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
