@@ -620,6 +620,7 @@ type callError struct {
 	Body         string
 }
 
+// Error names the route, the status and the body.
 func (e *callError) Error() string {
 	return fmt.Sprintf("seed: %s %s: %d %s", e.Method, e.Path, e.Status,
 		strings.TrimSpace(e.Body))

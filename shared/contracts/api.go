@@ -116,36 +116,39 @@ func (s *Service) idempotent(w http.ResponseWriter, r *http.Request, c caller, t
 	body, _ := json.Marshal(req)
 	sum := sha256.Sum256(append([]byte(r.URL.Path+"\n"), body...))
 	hash, ik := hex.EncodeToString(sum[:]), tables.Key{tid, "contracts/" + c.uid + "/" + key}
-	cl, err := s.db.Claim(r.Context(), tables.Idem.Name, ik, hash, idemTTL)
-	switch {
-	case errors.Is(err, tables.ErrConflict):
-		return apiErr(http.StatusUnprocessableEntity, "idempotency_key_reused",
-			"this Idempotency-Key was used for a different request")
-	case err != nil:
+	out, replayed, err := s.db.Once(r.Context(), tables.Idem.Name, ik, hash, idemTTL,
+		func() ([]byte, error) { return marshalResult(do()) })
+	if err := idemErr(err); err != nil {
 		return err
-	case !cl.Fresh && cl.State == tables.StateDone:
+	}
+	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusCreated)
-		w.Write(cl.Result)
-		return nil
-	case !cl.Fresh:
-		return apiErr(http.StatusConflict, "in_progress", "the same request is still running")
-	}
-	v, err := do()
-	if err != nil {
-		s.db.Release(r.Context(), tables.Idem.Name, ik, hash)
-		return err
-	}
-	out, _ := json.Marshal(v)
-	out = append(out, '\n')
-	if err := s.db.Complete(r.Context(), tables.Idem.Name, ik, hash, out); err != nil {
-		return err
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusCreated)
 	w.Write(out)
 	return nil
+}
+
+// marshalResult encodes an idempotent request's answer for storing.
+func marshalResult(v any, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(v)
+	return append(out, '\n'), err
+}
+
+// idemErr maps tables.Once's refusals to the API's answers.
+func idemErr(err error) error {
+	switch {
+	case errors.Is(err, tables.ErrConflict):
+		return apiErr(http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"this Idempotency-Key was used for a different request")
+	case errors.Is(err, tables.ErrInProgress):
+		return apiErr(http.StatusConflict, "in_progress", "the same request is still running")
+	}
+	return err
 }
 
 // checkMilestones refuses milestone ids that are not milestones of project.

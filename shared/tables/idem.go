@@ -2,6 +2,8 @@ package tables
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
@@ -137,4 +139,36 @@ func hashIs(h string) *tablestore.SingleColumnCondition {
 	c.FilterIfMissing = true
 	c.LatestVersionOnly = true
 	return c
+}
+
+// ErrInProgress is Once's answer to a repeat of a request whose first run
+// has not finished.
+var ErrInProgress = errors.New("in progress")
+
+// Once runs do at most once for idempotency key key (in table Idem) and the
+// request hashing to reqHash, and returns do's result, stored under the key
+// for ttl. A repeat of a finished request returns the stored result with
+// replayed true, without running do; a repeat while the first runs is
+// ErrInProgress; the key held by another request is ErrConflict. When do
+// fails the key is released, so a repeat is decided afresh.
+func (s *Store) Once(ctx context.Context, table string, key Key, reqHash string,
+	ttl time.Duration, do func() ([]byte, error)) (result []byte, replayed bool, err error) {
+	cl, err := s.Claim(ctx, table, key, reqHash, ttl)
+	switch {
+	case err != nil:
+		return nil, false, err
+	case !cl.Fresh && cl.State == StateDone:
+		return cl.Result, true, nil
+	case !cl.Fresh:
+		return nil, false, fmt.Errorf("tables: once %q: %w", key.String(), ErrInProgress)
+	}
+	out, err := do()
+	if err != nil {
+		s.Release(ctx, table, key, reqHash)
+		return nil, false, err
+	}
+	if err := s.Complete(ctx, table, key, reqHash, out); err != nil {
+		return nil, false, err
+	}
+	return out, false, nil
 }

@@ -256,30 +256,35 @@ func (s *Service) idempotent(w http.ResponseWriter, r *http.Request, c projects.
 	hash := hex.EncodeToString(sum[:])
 	ik := tables.Key{tables.TenantKey(c.Corp), "tasks/" + c.UID + "/" + key}
 	ctx := r.Context()
-	cl, err := s.db.Claim(ctx, tables.Idem.Name, ik, hash, idemTTL)
+	out, replayed, err := s.db.Once(ctx, tables.Idem.Name, ik, hash, idemTTL,
+		func() ([]byte, error) { return marshalResult(do()) })
+	if err := idemErr(err); err != nil {
+		return err
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeRaw(w, status, out)
+	return nil
+}
+
+// marshalResult encodes an idempotent request's answer for storing.
+func marshalResult(v any, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(v)
+	return append(out, '\n'), err
+}
+
+// idemErr maps tables.Once's refusals to the API's answers.
+func idemErr(err error) error {
 	switch {
 	case errors.Is(err, tables.ErrConflict):
 		return apiErr(http.StatusUnprocessableEntity, "idempotency_key_reused",
 			"this Idempotency-Key was used for a different request")
-	case err != nil:
-		return err
-	case !cl.Fresh && cl.State == tables.StateDone:
-		w.Header().Set("Idempotent-Replayed", "true")
-		writeRaw(w, status, cl.Result)
-		return nil
-	case !cl.Fresh:
+	case errors.Is(err, tables.ErrInProgress):
 		return apiErr(http.StatusConflict, "in_progress", "the same request is still running")
 	}
-	v, err := do()
-	if err != nil {
-		s.db.Release(ctx, tables.Idem.Name, ik, hash)
-		return err
-	}
-	out, _ := json.Marshal(v)
-	out = append(out, '\n')
-	if err := s.db.Complete(ctx, tables.Idem.Name, ik, hash, out); err != nil {
-		return err
-	}
-	writeRaw(w, status, out)
-	return nil
+	return err
 }
