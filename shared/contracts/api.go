@@ -15,6 +15,7 @@ import (
 
 	"github.com/xietong/xietong/shared/access"
 	"github.com/xietong/xietong/shared/blob"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/tables"
 )
 
@@ -24,7 +25,7 @@ const idemTTL = 24 * time.Hour
 func pathCorp(r *http.Request) (string, error) {
 	corp := r.PathValue("corp")
 	if !corpRE().MatchString(corp) {
-		return "", invalid([]FieldError{{"corp", "a corp id, 1-64 of A-Z a-z 0-9 _ . -"}})
+		return "", httpapi.Invalid(FieldError{Field: "corp", Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 	}
 	return corp, nil
 }
@@ -38,11 +39,11 @@ func (s *Service) loadContract(r *http.Request, c caller, a access.Action) (*Con
 	}
 	id := r.PathValue("id")
 	if !idRE().MatchString(id) {
-		return nil, invalid([]FieldError{{"id", "a contract id, 1-64 of A-Z a-z 0-9 _ -"}})
+		return nil, httpapi.Invalid(FieldError{Field: "id", Rule: "a contract id, 1-64 of A-Z a-z 0-9 _ -"})
 	}
 	ct, err := s.getContract(r.Context(), tables.TenantKey(corp), id)
 	if errors.Is(err, tables.ErrNotFound) {
-		return nil, apiErr(http.StatusNotFound, "contract_not_found", "no such contract")
+		return nil, httpapi.Err(http.StatusNotFound, "contract_not_found", "no such contract")
 	}
 	if err != nil {
 		return nil, err
@@ -59,11 +60,11 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, c caller) error
 		return err
 	}
 	var req CreateRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	if errs := req.Validate(); errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	ctx, tid := r.Context(), tables.TenantKey(corp)
 	parties := (&Contract{Parties: req.Parties}).PartyCorps()
@@ -106,12 +107,12 @@ func (s *Service) idempotent(w http.ResponseWriter, r *http.Request, c caller, t
 	if key == "" {
 		v, err := do()
 		if err == nil {
-			writeJSON(w, http.StatusCreated, v)
+			httpapi.WriteJSON(w, http.StatusCreated, v)
 		}
 		return err
 	}
 	if len(key) > 128 {
-		return invalid([]FieldError{{"Idempotency-Key", "at most 128 characters"}})
+		return httpapi.Invalid(FieldError{Field: "Idempotency-Key", Rule: "at most 128 characters"})
 	}
 	body, _ := json.Marshal(req)
 	sum := sha256.Sum256(append([]byte(r.URL.Path+"\n"), body...))
@@ -143,10 +144,10 @@ func marshalResult(v any, err error) ([]byte, error) {
 func idemErr(err error) error {
 	switch {
 	case errors.Is(err, tables.ErrConflict):
-		return apiErr(http.StatusUnprocessableEntity, "idempotency_key_reused",
+		return httpapi.Err(http.StatusUnprocessableEntity, "idempotency_key_reused",
 			"this Idempotency-Key was used for a different request")
 	case errors.Is(err, tables.ErrInProgress):
-		return apiErr(http.StatusConflict, "in_progress", "the same request is still running")
+		return httpapi.Err(http.StatusConflict, "in_progress", "the same request is still running")
 	}
 	return err
 }
@@ -167,12 +168,11 @@ func (s *Service) checkMilestones(ctx context.Context, tid, project string, ids 
 	var errs []FieldError
 	for i, r := range res {
 		if r.Row == nil {
-			errs = append(errs, FieldError{fmt.Sprintf("milestoneIds[%d]", i),
-				"no such milestone in the project"})
+			errs = append(errs, FieldError{Field: fmt.Sprintf("milestoneIds[%d]", i), Rule: "no such milestone in the project"})
 		}
 	}
 	if errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	return nil
 }
@@ -184,7 +184,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, c caller) error {
 	}
 	project := r.URL.Query().Get("projectId")
 	if !idRE().MatchString(project) {
-		return invalid([]FieldError{{"projectId", "required query parameter, a project id"}})
+		return httpapi.Invalid(FieldError{Field: "projectId", Rule: "required query parameter, a project id"})
 	}
 	ctx, tid := r.Context(), tables.TenantKey(corp)
 	role, err := s.authorize(ctx, c, access.ProjectView, corp, project, nil)
@@ -206,7 +206,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, c caller) error {
 			out = append(out, ct)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"contracts": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"contracts": out})
 	return nil
 }
 
@@ -246,24 +246,24 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request, c caller) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ct)
+	httpapi.WriteJSON(w, http.StatusOK, ct)
 	return nil
 }
 
 func (s *Service) setStatus(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req StatusRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	if !req.Status.Valid() {
-		errs = append(errs, FieldError{"status", "one of draft, under_approval, signed, closed"})
+		errs = append(errs, FieldError{Field: "status", Rule: "one of draft, under_approval, signed, closed"})
 	}
 	if req.Ver < 1 {
-		errs = append(errs, FieldError{"ver", "required, the contract's ver as last read"})
+		errs = append(errs, FieldError{Field: "ver", Rule: "required, the contract's ver as last read"})
 	}
 	if errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	ct, err := s.loadContract(r, c, access.ContractUpdate)
 	if err != nil {
@@ -287,7 +287,7 @@ func (s *Service) setStatus(w http.ResponseWriter, r *http.Request, c caller) er
 		map[string]any{"from": ct.Status, "to": next.Status}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, next)
+	httpapi.WriteJSON(w, http.StatusOK, next)
 	return nil
 }
 
@@ -311,28 +311,28 @@ func (s *Service) moveStatus(ctx context.Context, ct *Contract,
 
 func checkTransition(ct *Contract, req StatusRequest) error {
 	if req.Ver != ct.Ver {
-		return &apiError{status: http.StatusConflict, code: "stale_version",
-			message: fmt.Sprintf("ver %d is stale; the contract is at ver %d", req.Ver, ct.Ver),
-			details: map[string]any{"current": ct}}
+		return &httpapi.Error{Status: http.StatusConflict, Code: "stale_version",
+			Message: fmt.Sprintf("ver %d is stale; the contract is at ver %d", req.Ver, ct.Ver),
+			Details: map[string]any{"current": ct}}
 	}
 	if !ct.Status.CanMoveTo(req.Status) {
-		return &apiError{status: http.StatusUnprocessableEntity, code: "transition_not_allowed",
-			message: fmt.Sprintf("status: %s cannot move to %s", ct.Status, req.Status),
-			details: map[string]any{"from": ct.Status, "allowed": transitions[ct.Status]}}
+		return &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "transition_not_allowed",
+			Message: fmt.Sprintf("status: %s cannot move to %s", ct.Status, req.Status),
+			Details: map[string]any{"from": ct.Status, "allowed": transitions[ct.Status]}}
 	}
 	if (req.Status == UnderApproval || req.Status == Signed) && ct.LatestVersion == 0 {
-		return apiErr(http.StatusUnprocessableEntity, "no_version",
+		return httpapi.Err(http.StatusUnprocessableEntity, "no_version",
 			"status: "+string(req.Status)+" needs a recorded file version")
 	}
 	return checkApproval(ct, req.Status)
 }
 
 func staleVersion(ver int64, err error) error {
-	e := &apiError{status: http.StatusConflict, code: "stale_version",
-		message: fmt.Sprintf("ver %d is stale; the contract changed meanwhile", ver)}
+	e := &httpapi.Error{Status: http.StatusConflict, Code: "stale_version",
+		Message: fmt.Sprintf("ver %d is stale; the contract changed meanwhile", ver)}
 	if row, ok := tables.Current(err); ok {
 		if cur, cerr := contractFrom(row); cerr == nil {
-			e.details = map[string]any{"current": cur}
+			e.Details = map[string]any{"current": cur}
 		}
 	}
 	return e
@@ -340,18 +340,18 @@ func staleVersion(ver int64, err error) error {
 
 func (s *Service) grantUpload(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req UploadRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	if errs := req.Validate(s.cfg.MaxUploadSize); errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	ct, err := s.loadContract(r, c, access.ContractUpload)
 	if err != nil {
 		return err
 	}
 	if !ct.Status.AcceptsUploads() {
-		return apiErr(http.StatusConflict, "contract_locked",
+		return httpapi.Err(http.StatusConflict, "contract_locked",
 			"a "+string(ct.Status)+" contract takes no new versions")
 	}
 	tid, id := tables.TenantKey(ct.Corp), uuid.NewString()
@@ -372,7 +372,7 @@ func (s *Service) grantUpload(w http.ResponseWriter, r *http.Request, c caller) 
 		uploadCols(up)); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, GrantResponse{Upload: up, Grant: g})
+	httpapi.WriteJSON(w, http.StatusCreated, GrantResponse{Upload: up, Grant: g})
 	return nil
 }
 
@@ -388,12 +388,12 @@ func (s *Service) uploadStatus(w http.ResponseWriter, r *http.Request, c caller)
 	row, err := s.db.Get(r.Context(), tables.ContractUpload.Name,
 		tables.Key{tables.TenantKey(ct.Corp), id})
 	if errors.Is(err, tables.ErrNotFound) || (err == nil && row.String(colContract) != ct.ID) {
-		return apiErr(http.StatusNotFound, "upload_not_found", "no such upload of this contract")
+		return httpapi.Err(http.StatusNotFound, "upload_not_found", "no such upload of this contract")
 	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, uploadFrom(row))
+	httpapi.WriteJSON(w, http.StatusOK, uploadFrom(row))
 	return nil
 }
 
@@ -406,14 +406,14 @@ func (s *Service) versions(w http.ResponseWriter, r *http.Request, c caller) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"versions": vs})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"versions": vs})
 	return nil
 }
 
 func (s *Service) download(w http.ResponseWriter, r *http.Request, c caller) error {
 	n, err := strconv.ParseInt(r.PathValue("n"), 10, 64)
 	if err != nil || n < 1 {
-		return invalid([]FieldError{{"n", "a version number >= 1"}})
+		return httpapi.Invalid(FieldError{Field: "n", Rule: "a version number >= 1"})
 	}
 	ct, err := s.loadContract(r, c, access.ContractDownload)
 	if err != nil {
@@ -422,7 +422,7 @@ func (s *Service) download(w http.ResponseWriter, r *http.Request, c caller) err
 	row, err := s.db.Get(r.Context(), tables.ContractVersion.Name,
 		tables.Key{tables.TenantKey(ct.Corp), ct.ID, n})
 	if errors.Is(err, tables.ErrNotFound) {
-		return apiErr(http.StatusNotFound, "version_not_found",
+		return httpapi.Err(http.StatusNotFound, "version_not_found",
 			fmt.Sprintf("contract %s has no version %d", ct.ID, n))
 	}
 	if err != nil {
@@ -434,6 +434,6 @@ func (s *Service) download(w http.ResponseWriter, r *http.Request, c caller) err
 		return err
 	}
 	exp := s.now().Add(s.cfg.DownloadExpiry).UTC().Format(time.RFC3339)
-	writeJSON(w, http.StatusOK, DownloadResponse{Version: v, URL: u, Expires: exp})
+	httpapi.WriteJSON(w, http.StatusOK, DownloadResponse{Version: v, URL: u, Expires: exp})
 	return nil
 }

@@ -20,13 +20,13 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 		code, mention                 string
 	}{
 		{"unknown field", "lead", "POST", path, strings.Replace(good, `"title"`, `"titel"`, 1),
-			400, "invalid_json", "titel"},
+			400, "invalid_input", "titel"},
 		{"not JSON", "lead", "POST", path, "{", 400, "invalid_json", ""},
 		{"two objects", "lead", "POST", path, good + good, 400, "invalid_json", "after"},
 		{"negative amount", "lead", "POST", path, strings.Replace(good, `"amountFen":1`,
 			`"amountFen":-5`, 1), 400, "invalid_input", "amountFen"},
 		{"fractional amount", "lead", "POST", path, strings.Replace(good, `"amountFen":1`,
-			`"amountFen":1.5`, 1), 400, "invalid_json", "amountFen"},
+			`"amountFen":1.5`, 1), 400, "invalid_input", "amountFen"},
 		{"bad currency", "lead", "POST", path, strings.Replace(good, "CNY", "yuan", 1),
 			400, "invalid_input", "currency"},
 		{"no parties", "lead", "POST", path, strings.Replace(good,

@@ -23,6 +23,7 @@ import (
 
 	"github.com/xietong/xietong/shared/dingtalk"
 	"github.com/xietong/xietong/shared/directory"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/tables"
 )
 
@@ -160,12 +161,12 @@ func approvalStatus(ct *Contract, a directory.Approval) (Status, bool) {
 func (s *Service) submit(ctx context.Context, c caller, ct *Contract) (*Contract, error) {
 	ap, ok := s.cfg.Approvers[ct.Corp]
 	if !ok || ap.Client == nil || ap.ProcessCode == "" {
-		return nil, apiErr(http.StatusUnprocessableEntity, "approval_not_configured",
+		return nil, httpapi.Err(http.StatusUnprocessableEntity, "approval_not_configured",
 			"organization "+ct.Corp+" has no DingTalk approval process for contracts; "+
 				"an administrator sets approvalProcesses.contract in DINGTALK_APPS")
 	}
 	if c.Corp != ct.Corp {
-		return nil, apiErr(http.StatusForbidden, "not_originator", "only a member of "+
+		return nil, httpapi.Err(http.StatusForbidden, "not_originator", "only a member of "+
 			ct.Corp+" can submit its contract for approval in DingTalk")
 	}
 	obj := directory.Object{Kind: ApprovalKind, ID: ct.ID}
@@ -187,9 +188,9 @@ func (s *Service) submit(ctx context.Context, c caller, ct *Contract) (*Contract
 	if after.Approval == nil || after.Approval.InstanceID != a.InstanceID {
 		// TODO(#5): the instance was started for a contract that was signed
 		// or closed meanwhile; it runs on in DingTalk and decides nothing.
-		return nil, &apiError{status: http.StatusConflict, code: "stale_version",
-			message: "the contract changed while its approval started",
-			details: map[string]any{"current": after}}
+		return nil, &httpapi.Error{Status: http.StatusConflict, Code: "stale_version",
+			Message: "the contract changed while its approval started",
+			Details: map[string]any{"current": after}}
 	}
 	return after, nil
 }
@@ -203,7 +204,7 @@ func (s *Service) startedApproval(ctx context.Context, corp string,
 		return a, err
 	}
 	if a.InstanceID == "" || a.Outcome == directory.OutcomeStarting {
-		return a, apiErr(http.StatusConflict, "approval_in_progress",
+		return a, httpapi.Err(http.StatusConflict, "approval_in_progress",
 			"an approval of this contract is being started; read the contract again")
 	}
 	return a, nil
@@ -211,22 +212,22 @@ func (s *Service) startedApproval(ctx context.Context, corp string,
 
 // startError maps a failed start to its answer.
 func startError(err error) error {
-	var ae *apiError
+	var ae *httpapi.Error
 	switch {
 	case errors.As(err, &ae):
 		return err
 	case errors.Is(err, directory.ErrApproved):
-		return apiErr(http.StatusConflict, "already_approved",
+		return httpapi.Err(http.StatusConflict, "already_approved",
 			"the contract is approved already; move it to signed")
 	case errors.Is(err, dingtalk.ErrInvalid), errors.Is(err, dingtalk.ErrNotFound):
-		return apiErr(http.StatusUnprocessableEntity, "approval_refused",
+		return httpapi.Err(http.StatusUnprocessableEntity, "approval_refused",
 			"DingTalk refused to start the approval: "+err.Error())
 	case errors.Is(err, dingtalk.ErrThrottled), errors.Is(err, dingtalk.ErrUnavailable):
-		return apiErr(http.StatusServiceUnavailable, "dingtalk_unavailable",
+		return httpapi.Err(http.StatusServiceUnavailable, "dingtalk_unavailable",
 			"DingTalk is busy; try again shortly")
 	case errors.Is(err, dingtalk.ErrPermission), errors.Is(err, dingtalk.ErrToken),
 		errors.Is(err, dingtalk.ErrAPI):
-		return apiErr(http.StatusBadGateway, "dingtalk_error",
+		return httpapi.Err(http.StatusBadGateway, "dingtalk_error",
 			"DingTalk failed to start the approval: "+err.Error())
 	}
 	return err
@@ -267,16 +268,16 @@ func checkApproval(ct *Contract, next Status) error {
 	}
 	switch {
 	case next == Signed && outcome != directory.OutcomeApproved:
-		return &apiError{status: http.StatusConflict, code: "not_approved",
-			message: "status: signed needs an approved DingTalk approval; move the " +
+		return &httpapi.Error{Status: http.StatusConflict, Code: "not_approved",
+			Message: "status: signed needs an approved DingTalk approval; move the " +
 				"contract to under_approval and wait for the approvers",
-			details: map[string]any{"approval": ct.Approval}}
+			Details: map[string]any{"approval": ct.Approval}}
 	case ct.Status == UnderApproval && next == Draft && outcome == directory.OutcomeRunning:
-		return apiErr(http.StatusConflict, "approval_running",
+		return httpapi.Err(http.StatusConflict, "approval_running",
 			"the contract's approval is running in DingTalk; it returns to draft when "+
 				"the approval is refused or terminated there")
 	case ct.Status == UnderApproval && next == Draft && outcome == directory.OutcomeApproved:
-		return apiErr(http.StatusConflict, "approved",
+		return httpapi.Err(http.StatusConflict, "approved",
 			"the contract is approved; move it to signed")
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/xietong/xietong/shared/access"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/session"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -27,13 +28,13 @@ func (s *Service) authenticate(r *http.Request) (caller, error) {
 	claims, err := s.sessions.Authenticate(r)
 	switch {
 	case errors.Is(err, session.ErrMissing):
-		return caller{}, apiErr(http.StatusUnauthorized, "unauthenticated",
+		return caller{}, httpapi.Err(http.StatusUnauthorized, "unauthenticated",
 			"sign in: send Authorization: Bearer <session token>")
 	case errors.Is(err, session.ErrExpired):
-		return caller{}, apiErr(http.StatusUnauthorized, "session_expired",
+		return caller{}, httpapi.Err(http.StatusUnauthorized, "session_expired",
 			"the session expired; refresh it or sign in again")
 	case err != nil:
-		return caller{}, apiErr(http.StatusUnauthorized, "invalid_session",
+		return caller{}, httpapi.Err(http.StatusUnauthorized, "invalid_session",
 			"the session token is not valid")
 	}
 	c := caller{Subject: access.Subject{Corp: claims.Corp, User: claims.User,
@@ -87,14 +88,14 @@ func (s *Service) authorize(ctx context.Context, c caller, a access.Action, corp
 	}
 	res := access.Resource{OwnerCorp: corp, ProjectRole: role, Parties: parties}
 	if !access.Can(c.Subject, a, res) {
-		return role, apiErr(http.StatusForbidden, "forbidden",
+		return role, httpapi.Err(http.StatusForbidden, "forbidden",
 			"you may not "+string(a)+" in this project")
 	}
 	if role == access.NotMember {
 		_, err := s.db.Get(ctx, tables.Project.Name, tables.Key{tid, project},
 			tables.Columns("ver"))
 		if errors.Is(err, tables.ErrNotFound) {
-			return role, apiErr(http.StatusNotFound, "project_not_found", "no such project")
+			return role, httpapi.Err(http.StatusNotFound, "project_not_found", "no such project")
 		}
 		return role, err
 	}

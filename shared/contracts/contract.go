@@ -123,12 +123,6 @@ type CreateRequest struct {
 	MilestoneIDs []string `json:"milestoneIds"`
 }
 
-// FieldError names an input field and the rule it breaks.
-type FieldError struct {
-	Field string `json:"field"`
-	Rule  string `json:"rule"`
-}
-
 // Limits of contract fields.
 const (
 	MaxTitle      = 200
@@ -152,7 +146,7 @@ var (
 // Validate returns every rule r breaks, or nil.
 func (r CreateRequest) Validate() []FieldError {
 	var errs []FieldError
-	add := func(field, rule string) { errs = append(errs, FieldError{field, rule}) }
+	add := func(field, rule string) { errs = append(errs, FieldError{Field: field, Rule: rule}) }
 	if !idRE().MatchString(r.ProjectID) {
 		add("projectId", "required, 1-64 of A-Z a-z 0-9 _ -")
 	}
@@ -172,7 +166,7 @@ func (r CreateRequest) Validate() []FieldError {
 
 func validateParties(ps []Party) []FieldError {
 	if len(ps) == 0 || len(ps) > MaxParties {
-		return []FieldError{{"parties", fmt.Sprintf("1 to %d parties", MaxParties)}}
+		return []FieldError{{Field: "parties", Rule: fmt.Sprintf("1 to %d parties", MaxParties)}}
 	}
 	var errs []FieldError
 	seen := map[string]bool{}
@@ -181,14 +175,13 @@ func validateParties(ps []Party) []FieldError {
 		switch {
 		case !corpRE().MatchString(p.Corp):
 			errs = append(errs,
-				FieldError{f + ".corp", "required corp id, 1-64 of A-Z a-z 0-9 _ . -"})
+				FieldError{Field: f + ".corp", Rule: "required corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 		case seen[p.Corp]:
-			errs = append(errs, FieldError{f + ".corp", "each organization is one party"})
+			errs = append(errs, FieldError{Field: f + ".corp", Rule: "each organization is one party"})
 		}
 		seen[p.Corp] = true
 		if n := utf8.RuneCountInString(p.Name); n == 0 || n > MaxTitle {
-			errs = append(errs, FieldError{f + ".name",
-				fmt.Sprintf("required, at most %d characters", MaxTitle)})
+			errs = append(errs, FieldError{Field: f + ".name", Rule: fmt.Sprintf("required, at most %d characters", MaxTitle)})
 		}
 	}
 	return errs
@@ -196,7 +189,7 @@ func validateParties(ps []Party) []FieldError {
 
 func validateMilestones(ids []string) []FieldError {
 	if len(ids) > MaxMilestones {
-		return []FieldError{{"milestoneIds", fmt.Sprintf("at most %d", MaxMilestones)}}
+		return []FieldError{{Field: "milestoneIds", Rule: fmt.Sprintf("at most %d", MaxMilestones)}}
 	}
 	var errs []FieldError
 	seen := map[string]bool{}
@@ -204,9 +197,9 @@ func validateMilestones(ids []string) []FieldError {
 		f := fmt.Sprintf("milestoneIds[%d]", i)
 		switch {
 		case !idRE().MatchString(id):
-			errs = append(errs, FieldError{f, "1-64 of A-Z a-z 0-9 _ -"})
+			errs = append(errs, FieldError{Field: f, Rule: "1-64 of A-Z a-z 0-9 _ -"})
 		case seen[id]:
-			errs = append(errs, FieldError{f, "listed twice"})
+			errs = append(errs, FieldError{Field: f, Rule: "listed twice"})
 		}
 		seen[id] = true
 	}
@@ -279,15 +272,15 @@ const MaxFilename = 200
 func (r UploadRequest) Validate(maxSize int64) []FieldError {
 	var errs []FieldError
 	if r.Size < 0 || r.Size > maxSize {
-		errs = append(errs, FieldError{"size", fmt.Sprintf("at most %d bytes", maxSize)})
+		errs = append(errs, FieldError{Field: "size", Rule: fmt.Sprintf("at most %d bytes", maxSize)})
 	}
 	if n := utf8.RuneCountInString(r.Filename); n == 0 || n > MaxFilename ||
 		!utf8.ValidString(r.Filename) || containsControl(r.Filename) {
-		errs = append(errs, FieldError{"filename", fmt.Sprintf(
+		errs = append(errs, FieldError{Field: "filename", Rule: fmt.Sprintf(
 			"required, at most %d printable characters", MaxFilename)})
 	}
 	if !allowedType(r.ContentType) {
-		errs = append(errs, FieldError{"contentType", "one of " + allowedList()})
+		errs = append(errs, FieldError{Field: "contentType", Rule: "one of " + allowedList()})
 	}
 	return errs
 }

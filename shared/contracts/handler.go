@@ -1,17 +1,12 @@
 package contracts
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 
 	"github.com/xietong/xietong/shared/blob"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/runtime"
-	"github.com/xietong/xietong/shared/tables"
 )
 
 // maxBody bounds a JSON request body.
@@ -55,29 +50,8 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
-// apiError is an error with the HTTP answer it deserves.
-type apiError struct {
-	status  int
-	code    string
-	message string
-	details any
-}
-
-// Error returns the package, code and message.
-func (e *apiError) Error() string { return "contracts: " + e.code + ": " + e.message }
-
-func apiErr(status int, code, message string) *apiError {
-	return &apiError{status: status, code: code, message: message}
-}
-
-func invalid(errs []FieldError) *apiError {
-	msg := make([]string, len(errs))
-	for i, e := range errs {
-		msg[i] = e.Field + ": " + e.Rule
-	}
-	return &apiError{status: http.StatusBadRequest, code: "invalid_input",
-		message: strings.Join(msg, "; "), details: errs}
-}
+// FieldError names an input field and the rule it breaks.
+type FieldError = httpapi.FieldError
 
 // endpoint authenticates, runs h and turns its error into the JSON answer.
 func (s *Service) endpoint(h func(http.ResponseWriter, *http.Request,
@@ -88,68 +62,9 @@ func (s *Service) endpoint(h func(http.ResponseWriter, *http.Request,
 			err = h(w, r, c)
 		}
 		if err != nil {
-			s.writeErr(w, r, err)
+			httpapi.WriteErr(w, r, err, "no such contract")
 		}
 	})
-}
-
-func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	switch {
-	case errors.As(err, &ae):
-		runtime.WriteError(w, ae.status, ae.code, ae.message, ae.details)
-	case errors.Is(err, tables.ErrNotFound):
-		runtime.WriteError(w, http.StatusNotFound, "not_found", "no such contract", nil)
-	case errors.Is(err, tables.ErrConflict):
-		runtime.WriteError(w, http.StatusConflict, "conflict", "changed meanwhile; read it again",
-			nil)
-	case errors.Is(err, tables.ErrThrottled), errors.Is(err, tables.ErrUnavailable):
-		w.Header().Set("Retry-After", "1")
-		runtime.WriteError(w, http.StatusServiceUnavailable, "unavailable", "try again shortly",
-			nil)
-	default:
-		runtime.Logger(r.Context()).Error("request", "method", r.Method, "path", r.URL.Path,
-			"error", err)
-		runtime.WriteError(w, http.StatusInternalServerError, "internal", "internal error", nil)
-	}
-}
-
-// decode reads one JSON object of at most maxBody bytes into v, refusing
-// unknown fields and trailing data.
-func decode(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return apiErr(http.StatusUnsupportedMediaType, "unsupported_media_type",
-			"send application/json")
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return apiErr(http.StatusBadRequest, "invalid_json", "reading the body: "+err.Error())
-	}
-	if len(body) > maxBody {
-		return apiErr(http.StatusRequestEntityTooLarge, "body_too_large",
-			fmt.Sprintf("the body is over %d bytes", maxBody))
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return apiErr(http.StatusBadRequest, "invalid_json", err.Error())
-	}
-	if dec.More() {
-		return apiErr(http.StatusBadRequest, "invalid_json", "data after the JSON object")
-	}
-	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		runtime.WriteError(w, http.StatusInternalServerError, "internal", "encoding", nil)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
 }
 
 // GrantResponse answers an upload request: the upload to watch and the grant
