@@ -105,6 +105,16 @@ type Store struct {
 	now    func() time.Time
 }
 
+// StoreFromEnv builds a Store from ConfigFromEnv's settings, naming what
+// is missing or wrong; it makes no request.
+func StoreFromEnv(getenv func(string) string) (*Store, error) {
+	cfg, err := ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg)
+}
+
 // New builds a Store; it makes no request.
 func New(cfg Config) (*Store, error) {
 	if cfg.Endpoint == "" || cfg.Bucket == "" {

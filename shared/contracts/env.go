@@ -11,7 +11,7 @@ import (
 )
 
 // FromEnv builds a Service from the function's environment (Tablestore,
-// OSS, XT_SESSION_KEY; see tables.ConfigFromEnv and blob.ConfigFromEnv;
+// OSS, XT_SESSION_KEY; see tables.StoreFromEnv and blob.StoreFromEnv;
 // DINGTALK_APPS, DINGTALK_OAPI_BASE and DINGTALK_API_BASE for approvals, see
 // ApproversFromApps), naming what is missing or wrong.
 func FromEnv(getenv func(string) string) (*Service, error) {
@@ -19,11 +19,7 @@ func FromEnv(getenv func(string) string) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	bcfg, err := blob.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
-	files, err := blob.New(bcfg)
+	files, err := blob.StoreFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
