@@ -2,9 +2,6 @@ package contracts
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,9 +15,6 @@ import (
 	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/tables"
 )
-
-// idemTTL is how long an Idempotency-Key of a create is remembered.
-const idemTTL = 24 * time.Hour
 
 func pathCorp(r *http.Request) (string, error) {
 	corp := r.PathValue("corp")
@@ -75,9 +69,10 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, c caller) error
 	if err := s.checkMilestones(ctx, tid, req.ProjectID, req.MilestoneIDs); err != nil {
 		return err
 	}
-	return s.idempotent(w, r, c, tid, req, func() (any, error) {
-		return s.insert(ctx, corp, c, req)
-	})
+	return httpapi.Idempotent(w, r, s.db, tid, "contracts/"+c.uid, http.StatusCreated, req,
+		func() (any, error) {
+			return s.insert(ctx, corp, c, req)
+		})
 }
 
 func (s *Service) insert(ctx context.Context, corp string, c caller,
@@ -97,59 +92,6 @@ func (s *Service) insert(ctx context.Context, corp string, c caller,
 	}
 	return ct, s.activity(ctx, tid, c.uid, "contract.created", ct.ID,
 		map[string]any{"project": ct.ProjectID, "title": ct.Title})
-}
-
-// idempotent runs do once per Idempotency-Key header (when there is one) and
-// answers 201 with its result, replaying the stored answer for a repeat.
-func (s *Service) idempotent(w http.ResponseWriter, r *http.Request, c caller, tid string,
-	req any, do func() (any, error)) error {
-	key := r.Header.Get("Idempotency-Key")
-	if key == "" {
-		v, err := do()
-		if err == nil {
-			httpapi.WriteJSON(w, http.StatusCreated, v)
-		}
-		return err
-	}
-	if len(key) > 128 {
-		return httpapi.Invalid(FieldError{Field: "Idempotency-Key", Rule: "at most 128 characters"})
-	}
-	body, _ := json.Marshal(req)
-	sum := sha256.Sum256(append([]byte(r.URL.Path+"\n"), body...))
-	hash, ik := hex.EncodeToString(sum[:]), tables.Key{tid, "contracts/" + c.uid + "/" + key}
-	out, replayed, err := s.db.Once(r.Context(), tables.Idem.Name, ik, hash, idemTTL,
-		func() ([]byte, error) { return marshalResult(do()) })
-	if err := idemErr(err); err != nil {
-		return err
-	}
-	if replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusCreated)
-	w.Write(out)
-	return nil
-}
-
-// marshalResult encodes an idempotent request's answer for storing.
-func marshalResult(v any, err error) ([]byte, error) {
-	if err != nil {
-		return nil, err
-	}
-	out, err := json.Marshal(v)
-	return append(out, '\n'), err
-}
-
-// idemErr maps tables.Once's refusals to the API's answers.
-func idemErr(err error) error {
-	switch {
-	case errors.Is(err, tables.ErrConflict):
-		return httpapi.Err(http.StatusUnprocessableEntity, "idempotency_key_reused",
-			"this Idempotency-Key was used for a different request")
-	case errors.Is(err, tables.ErrInProgress):
-		return httpapi.Err(http.StatusConflict, "in_progress", "the same request is still running")
-	}
-	return err
 }
 
 // checkMilestones refuses milestone ids that are not milestones of project.
