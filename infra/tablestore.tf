@@ -562,3 +562,21 @@ resource "alicloud_ots_table" "report" {
     type = "String"
   }
 }
+
+# portfolio: per-organization project summaries for the executive view, in shards.
+resource "alicloud_ots_table" "portfolio" {
+  instance_name = alicloud_ots_instance.main.name
+  table_name    = "portfolio"
+  time_to_live  = -1
+  max_version   = 1
+
+  primary_key {
+    name = "tid"
+    type = "String"
+  }
+
+  primary_key {
+    name = "shard"
+    type = "Integer"
+  }
+}

@@ -16,6 +16,9 @@ type emitRequest struct {
 	Corp   string         `json:"corpId"`
 	Event  string         `json:"event"`
 	Fields map[string]any `json:"fields"`
+	// Documented asks for the documents' envelope (eventId, userId, deptId)
+	// rather than the legacy one real pushes carry.
+	Documented bool `json:"documented,omitempty"`
 }
 
 // callbackPath is where the stack's gateway serves DingTalk's event push.
@@ -24,17 +27,19 @@ const callbackPath = "/callback/dingtalk"
 // runDingTalk implements `localdev dingtalk emit <event> [field=value ...]`.
 func runDingTalk(e *env, args []string) error {
 	if len(args) == 0 || args[0] != "emit" {
-		return usageErr("want: dingtalk emit [--corp C] <event> [field=value ...]")
+		return usageErr("want: dingtalk emit [--corp C] [--documented] <event> [field=value ...]")
 	}
 	fs := flag.NewFlagSet("dingtalk emit", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	corp := fs.String("corp", "", "corp id of the seeded organization (default: the first)")
 	addr := fs.String("gateway", "", "gateway URL of the running stack (default: from .localdev)")
+	documented := fs.Bool("documented", false,
+		"send the documented envelope (eventId, userId, deptId), not the legacy one")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() < 1 {
-		return usageErr("want: dingtalk emit [--corp C] <event> [field=value ...]")
+		return usageErr("want: dingtalk emit [--corp C] [--documented] <event> [field=value ...]")
 	}
 	fields, err := parseFields(fs.Args()[1:])
 	if err != nil {
@@ -44,7 +49,8 @@ func runDingTalk(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(emitRequest{Corp: *corp, Event: fs.Arg(0), Fields: fields})
+	body, _ := json.Marshal(emitRequest{Corp: *corp, Event: fs.Arg(0), Fields: fields,
+		Documented: *documented})
 	resp, err := http.Post(gw+"/_localdev/dingtalk/emit", "application/json",
 		bytes.NewReader(body))
 	if err != nil {
@@ -118,8 +124,11 @@ func (s *stack) serveEmit(w http.ResponseWriter, r *http.Request) {
 	if req.Corp == "" {
 		req.Corp, _ = s.ding.firstUser()
 	}
-	err := s.ding.fake.Push(r.Context(), s.gatewayURL+callbackPath, req.Corp, req.Event,
-		req.Fields)
+	push := s.ding.fake.Push
+	if req.Documented {
+		push = s.ding.fake.PushDocumented
+	}
+	err := push(r.Context(), s.gatewayURL+callbackPath, req.Corp, req.Event, req.Fields)
 	if err != nil {
 		writeJSON(w, http.StatusBadGateway, errorBody("PushFailed", err.Error()))
 		return

@@ -46,6 +46,14 @@ func TestDingTalkEmitReachesDirectory(t *testing.T) {
 	if err != nil || left.String("status") == "active" {
 		t.Errorf("after user_leave_org: %v, %v; want the user deactivated", left, err)
 	}
+
+	// The documents' envelope (userId, eventId) reaches the directory too:
+	// DingTalk still lists the user, so user_add_org makes them active again.
+	emit("--documented", "user_add_org", "UserId=["+user+"]")
+	back, err := db.Get(ctx, tables.User.Name, key)
+	if err != nil || back.String("status") != "active" {
+		t.Errorf("after a documented user_add_org: %v, %v; want the user active", back, err)
+	}
 }
 
 // waitRow reads key from the user table, allowing for work the callback queued.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -136,26 +137,54 @@ func (f *Fake) faultHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// failedResult serves the corp's failed pushes, oldest first, Config.FailedPage
+// at a time (DingTalk: 200), deleting what it returns as DingTalk does;
+// has_more says whether more are left.
 func (f *Fake) failedResult(w http.ResponseWriter, _ *http.Request, ref appRef, _ []byte) {
+	size := f.cfg.FailedPage
+	if size <= 0 {
+		size = 200
+	}
 	f.mu.Lock()
 	list := f.failed[ref.org.CorpID]
-	delete(f.failed, ref.org.CorpID) // DingTalk clears the list on every read
-	f.mu.Unlock()
-	if list == nil {
-		list = []json.RawMessage{}
+	n := min(size, len(list))
+	page, rest := slices.Clone(list[:n]), list[n:]
+	if len(rest) == 0 {
+		delete(f.failed, ref.org.CorpID)
+	} else {
+		f.failed[ref.org.CorpID] = rest
 	}
-	oapiOK(w, map[string]any{"has_more": false, "failed_list": list})
+	f.mu.Unlock()
+	if page == nil {
+		page = []json.RawMessage{}
+	}
+	oapiOK(w, map[string]any{"has_more": len(rest) > 0, "failed_list": page})
 }
 
-// recordFailed adds an undeliverable event to the corp's failed list.
+// recordFailed adds an undeliverable event to the corp's failed list in
+// DingTalk's shape: {"call_back_tag", "event_time", <tag>: object}, where
+// the object holds the event's fields under lowercase names (userid,
+// deptid) and corpid, except that an approval event's fields are nested
+// under bpmsCallBackData as DingTalk lists them.
 func (f *Fake) recordFailed(corpID, eventType string, fields map[string]any, at time.Time) {
 	inner := map[string]any{"corpid": corpID}
-	for k, v := range fields {
-		inner[k] = v
+	if strings.HasPrefix(eventType, "bpms_") {
+		inner["bpmsCallBackData"] = fields
+	} else {
+		for k, v := range fields {
+			inner[strings.ToLower(k)] = v
+		}
 	}
 	item, _ := json.Marshal(map[string]any{"call_back_tag": eventType,
 		"event_time": at.UnixMilli(), eventType: inner})
 	f.mu.Lock()
 	f.failed[corpID] = append(f.failed[corpID], item)
 	f.mu.Unlock()
+}
+
+// FailedCount returns how many failed pushes of corpID wait to be read.
+func (f *Fake) FailedCount(corpID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.failed[corpID])
 }

@@ -47,6 +47,8 @@ type Fake struct {
 	todos     map[string]bool // {corp}/{sourceId}
 	failed    map[string][]json.RawMessage
 	seq       int
+	chats     chatBook     // group chats the apps created (chat.go)
+	cals      calendarBook // calendar events (calendar.go)
 }
 
 type appRef struct {
@@ -135,6 +137,8 @@ func (f *Fake) routes() {
 	f.oapi("POST /topapi/extcontact/list", f.extList)
 	f.oapi("POST /topapi/message/corpconversation/asyncsend_v2", f.noticeSend)
 	f.oapi("GET /call_back/get_call_back_failed_result", f.failedResult)
+	f.chatRoutes()
+	f.calendarRoutes()
 	m.HandleFunc("POST /robot/send", f.guard(f.robotSend))
 	f.api("POST /v1.0/robot/ding/send", f.dingSend)
 	f.api("POST /v1.0/todo/users/{unionId}/tasks", f.todoCreate)

@@ -41,6 +41,8 @@ type Entry struct {
 	Time    time.Time       `json:"time"`
 	Dropped bool            `json:"dropped"`
 	Reason  string          `json:"reason,omitempty"`
+	ChatID  string          `json:"chatId,omitempty"`  // kind chat: the group chat
+	EventID string          `json:"eventId,omitempty"` // kind calendar: the event
 }
 
 // Inbox returns the entries for userID (mentions by robots included), or every

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xietong/xietong/shared/dingtalk/callback"
@@ -18,45 +20,118 @@ import (
 // corp's failed list (GET /call_back/get_call_back_failed_result).
 var ErrPush = errors.New("dingfake: push not delivered")
 
-// Push sends one event to callbackURL as DingTalk's HTTP push does: the legacy
-// envelope {"EventType","CorpId","TimeStamp",...fields} encrypted with the corp's
-// first app that has callback credentials, signature, timestamp and nonce in the
-// query, and the reply checked for a signed, encrypted "success". A failed or
-// late answer is retried after each of Config.RetryDelays (DingTalk: 10 s, then
-// 30 s); after the last, the event joins the failed list and Push returns ErrPush.
-//
-// TODO(#5): only the legacy PascalCase envelope is emitted; the documented
-// camelCase one (eventId, userId, deptId) would be a second mode.
+// Envelope is the shape of the event JSON the pusher encrypts.
+type Envelope int
+
+const (
+	// EnvelopeLegacy is what real pushes logged in public code carry:
+	// {"EventType","CorpId","TimeStamp":"<ms>",...} with the fields as given
+	// (UserId, DeptId) and no eventId.
+	EnvelopeLegacy Envelope = iota
+	// EnvelopeDocumented is the current documents' shape: EventType,
+	// EventTime, CorpId and BizId, with camelCase eventId, timeStamp, userId
+	// and deptId. Every Push gets a fresh eventId; its retries keep it.
+	EnvelopeDocumented
+)
+
+// Push sends one event to callbackURL as DingTalk's HTTP push does, in the
+// envelope of Config.Envelope: encrypted with the corp's first app that has
+// callback credentials, signature, timestamp and nonce in the query, and the
+// reply checked for a signed, encrypted "success". A failed or late answer is
+// retried after each of Config.RetryDelays (DingTalk: 10 s, then 30 s); after
+// the last, the event joins the failed list and Push returns ErrPush.
 func (f *Fake) Push(ctx context.Context, callbackURL, corpID, eventType string,
 	fields map[string]any) error {
+	f.mu.Lock()
+	env := f.cfg.Envelope
+	f.mu.Unlock()
+	return f.PushAs(ctx, env, callbackURL, corpID, eventType, fields)
+}
+
+// PushDocumented is Push in EnvelopeDocumented.
+func (f *Fake) PushDocumented(ctx context.Context, callbackURL, corpID, eventType string,
+	fields map[string]any) error {
+	return f.PushAs(ctx, EnvelopeDocumented, callbackURL, corpID, eventType, fields)
+}
+
+// PushAs is Push in envelope env.
+func (f *Fake) PushAs(ctx context.Context, env Envelope, callbackURL, corpID,
+	eventType string, fields map[string]any) error {
 	cr, err := f.pushCrypto(corpID)
 	if err != nil {
 		return err
 	}
-	event := map[string]any{"EventType": eventType, "CorpId": corpID,
-		"TimeStamp": strconv.FormatInt(f.cfg.Now().UnixMilli(), 10)}
-	for k, v := range fields {
-		event[k] = v
-	}
-	msg, err := json.Marshal(event)
+	msg, err := json.Marshal(f.envelope(env, corpID, eventType, fields))
 	if err != nil {
 		return fmt.Errorf("dingfake: push %q: encode: %w", eventType, err)
 	}
+	delays := f.retryDelays()
 	var last error
 	for attempt := 0; ; attempt++ {
 		if last = f.pushOnce(ctx, cr, callbackURL, msg); last == nil {
 			return nil
 		}
-		if ctx.Err() != nil || attempt == len(f.cfg.RetryDelays) {
+		if ctx.Err() != nil || attempt == len(delays) {
 			break
 		}
-		if err := wait(ctx, f.cfg.RetryDelays[attempt]); err != nil {
+		if err := wait(ctx, delays[attempt]); err != nil {
 			break
 		}
 	}
 	f.recordFailed(corpID, eventType, fields, f.cfg.Now())
 	return fmt.Errorf("%w: %s to %s after %d attempts: %v", ErrPush, eventType,
-		callbackURL, len(f.cfg.RetryDelays)+1, last)
+		callbackURL, len(delays)+1, last)
+}
+
+// envelope builds the event object of one push.
+func (f *Fake) envelope(env Envelope, corpID, eventType string,
+	fields map[string]any) map[string]any {
+	now := f.cfg.Now().UnixMilli()
+	ms := strconv.FormatInt(now, 10)
+	if env != EnvelopeDocumented {
+		event := map[string]any{"EventType": eventType, "CorpId": corpID, "TimeStamp": ms}
+		for k, v := range fields {
+			event[k] = v
+		}
+		return event
+	}
+	id := randomID("", 16)
+	event := map[string]any{"EventType": eventType, "EventTime": now, "CorpId": corpID,
+		"BizId": id, "eventId": id, "timeStamp": ms}
+	for k, v := range fields {
+		switch strings.ToLower(k) {
+		case "userid":
+			k = "userId"
+		case "deptid":
+			k = "deptId"
+		}
+		event[k] = v
+	}
+	return event
+}
+
+// SetEnvelope switches the envelope of the pushes that start afterwards.
+func (f *Fake) SetEnvelope(env Envelope) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cfg.Envelope = env
+}
+
+// SetRetryDelays replaces the pusher's waits before each retry (Config.RetryDelays)
+// for the pushes that start afterwards; no delays means a single attempt.
+func (f *Fake) SetRetryDelays(d ...time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cfg.RetryDelays = slices.Clone(d)
+}
+
+// RetryDelays returns the pusher's current waits before each retry.
+func (f *Fake) RetryDelays() []time.Duration { return f.retryDelays() }
+
+func (f *Fake) retryDelays() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.cfg.RetryDelays)
 }
 
 func wait(ctx context.Context, d time.Duration) error {

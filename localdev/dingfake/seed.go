@@ -25,6 +25,12 @@ type Config struct {
 	RetryDelays []time.Duration
 	// ReplyTimeout bounds each push's answer; zero means 1.5 s.
 	ReplyTimeout time.Duration
+	// Envelope is the pusher's event shape; zero means EnvelopeLegacy.
+	Envelope Envelope
+	// FailedPage is how many failed-list entries one read of
+	// /call_back/get_call_back_failed_result returns; zero means DingTalk's
+	// 200.
+	FailedPage int
 	// HTTPClient carries pushes; nil means http.DefaultClient.
 	HTTPClient *http.Client
 }

@@ -19,7 +19,8 @@ import (
 func pathCorp(r *http.Request) (string, error) {
 	corp := r.PathValue("corp")
 	if !corpRE().MatchString(corp) {
-		return "", httpapi.Invalid(FieldError{Field: "corp", Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
+		return "", httpapi.Invalid(FieldError{Field: "corp",
+			Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 	}
 	return corp, nil
 }
@@ -33,7 +34,8 @@ func (s *Service) loadContract(r *http.Request, c caller, a access.Action) (*Con
 	}
 	id := r.PathValue("id")
 	if !idRE().MatchString(id) {
-		return nil, httpapi.Invalid(FieldError{Field: "id", Rule: "a contract id, 1-64 of A-Z a-z 0-9 _ -"})
+		return nil, httpapi.Invalid(FieldError{Field: "id",
+			Rule: "a contract id, 1-64 of A-Z a-z 0-9 _ -"})
 	}
 	ct, err := s.getContract(r.Context(), tables.TenantKey(corp), id)
 	if errors.Is(err, tables.ErrNotFound) {
@@ -110,7 +112,8 @@ func (s *Service) checkMilestones(ctx context.Context, tid, project string, ids 
 	var errs []FieldError
 	for i, r := range res {
 		if r.Row == nil {
-			errs = append(errs, FieldError{Field: fmt.Sprintf("milestoneIds[%d]", i), Rule: "no such milestone in the project"})
+			errs = append(errs, FieldError{Field: fmt.Sprintf("milestoneIds[%d]", i),
+				Rule: "no such milestone in the project"})
 		}
 	}
 	if errs != nil {
@@ -126,7 +129,8 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, c caller) error {
 	}
 	project := r.URL.Query().Get("projectId")
 	if !idRE().MatchString(project) {
-		return httpapi.Invalid(FieldError{Field: "projectId", Rule: "required query parameter, a project id"})
+		return httpapi.Invalid(FieldError{Field: "projectId",
+			Rule: "required query parameter, a project id"})
 	}
 	ctx, tid := r.Context(), tables.TenantKey(corp)
 	role, err := s.authorize(ctx, c, access.ProjectView, corp, project, nil)
@@ -199,10 +203,12 @@ func (s *Service) setStatus(w http.ResponseWriter, r *http.Request, c caller) er
 	}
 	var errs []FieldError
 	if !req.Status.Valid() {
-		errs = append(errs, FieldError{Field: "status", Rule: "one of draft, under_approval, signed, closed"})
+		errs = append(errs, FieldError{Field: "status",
+			Rule: "one of draft, under_approval, signed, closed"})
 	}
 	if req.Ver < 1 {
-		errs = append(errs, FieldError{Field: "ver", Rule: "required, the contract's ver as last read"})
+		errs = append(errs, FieldError{Field: "ver",
+			Rule: "required, the contract's ver as last read"})
 	}
 	if errs != nil {
 		return httpapi.Invalid(errs...)
@@ -258,7 +264,8 @@ func checkTransition(ct *Contract, req StatusRequest) error {
 			Details: map[string]any{"current": ct}}
 	}
 	if !ct.Status.CanMoveTo(req.Status) {
-		return &httpapi.Error{Status: http.StatusUnprocessableEntity, Code: "transition_not_allowed",
+		return &httpapi.Error{Status: http.StatusUnprocessableEntity,
+			Code:    "transition_not_allowed",
 			Message: fmt.Sprintf("status: %s cannot move to %s", ct.Status, req.Status),
 			Details: map[string]any{"from": ct.Status, "allowed": transitions[ct.Status]}}
 	}
@@ -330,7 +337,8 @@ func (s *Service) uploadStatus(w http.ResponseWriter, r *http.Request, c caller)
 	row, err := s.db.Get(r.Context(), tables.ContractUpload.Name,
 		tables.Key{tables.TenantKey(ct.Corp), id})
 	if errors.Is(err, tables.ErrNotFound) || (err == nil && row.String(colContract) != ct.ID) {
-		return httpapi.Err(http.StatusNotFound, "upload_not_found", "no such upload of this contract")
+		return httpapi.Err(http.StatusNotFound, "upload_not_found",
+			"no such upload of this contract")
 	}
 	if err != nil {
 		return err

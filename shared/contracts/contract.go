@@ -177,11 +177,13 @@ func validateParties(ps []Party) []FieldError {
 			errs = append(errs,
 				FieldError{Field: f + ".corp", Rule: "required corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 		case seen[p.Corp]:
-			errs = append(errs, FieldError{Field: f + ".corp", Rule: "each organization is one party"})
+			errs = append(errs, FieldError{Field: f + ".corp",
+				Rule: "each organization is one party"})
 		}
 		seen[p.Corp] = true
 		if n := utf8.RuneCountInString(p.Name); n == 0 || n > MaxTitle {
-			errs = append(errs, FieldError{Field: f + ".name", Rule: fmt.Sprintf("required, at most %d characters", MaxTitle)})
+			errs = append(errs, FieldError{Field: f + ".name",
+				Rule: fmt.Sprintf("required, at most %d characters", MaxTitle)})
 		}
 	}
 	return errs
@@ -272,7 +274,8 @@ const MaxFilename = 200
 func (r UploadRequest) Validate(maxSize int64) []FieldError {
 	var errs []FieldError
 	if r.Size < 0 || r.Size > maxSize {
-		errs = append(errs, FieldError{Field: "size", Rule: fmt.Sprintf("at most %d bytes", maxSize)})
+		errs = append(errs, FieldError{Field: "size",
+			Rule: fmt.Sprintf("at most %d bytes", maxSize)})
 	}
 	if n := utf8.RuneCountInString(r.Filename); n == 0 || n > MaxFilename ||
 		!utf8.ValidString(r.Filename) || containsControl(r.Filename) {

@@ -18,6 +18,7 @@ import (
 	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/blob"
 	"github.com/xietong/xietong/shared/blob/blobtest"
+	"github.com/xietong/xietong/shared/ledgerreq"
 	"github.com/xietong/xietong/shared/runtime"
 	"github.com/xietong/xietong/shared/session"
 	"github.com/xietong/xietong/shared/tables"
@@ -282,7 +283,7 @@ func (st *stack) ledgerRequests(c *Contract) int {
 		if err != nil {
 			st.t.Fatal(err)
 		}
-		if row.String("kind") == LedgerKind && bytes.Contains([]byte(row.String("payload")),
+		if row.String("kind") == ledgerreq.Kind && bytes.Contains([]byte(row.String("payload")),
 			[]byte(c.ID)) {
 			n++
 		}

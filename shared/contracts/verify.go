@@ -2,7 +2,6 @@ package contracts
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xietong/xietong/shared/blob"
+	"github.com/xietong/xietong/shared/ledgerreq"
 	"github.com/xietong/xietong/shared/runtime"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -20,10 +20,6 @@ var (
 	// it; the host retries the event later and finds it done.
 	ErrInProgress = errors.New("upload is being verified by another delivery")
 )
-
-// LedgerKind is the Outbox kind of a ledger record request; the ledger
-// function (issue #7) drains these rows.
-const LedgerKind = "ledger.record"
 
 // HandleOSS handles OSS object-created events for contract uploads. Events
 // for other keys (quarantined files, anything outside
@@ -350,37 +346,11 @@ func (s *Service) raiseLatest(ctx context.Context, tid, id string, n int64) erro
 	return fmt.Errorf("contracts: raise version of %q: %w", id, tables.ErrConflict)
 }
 
-// LedgerRequest is the payload of a ledger record request row: what the
-// ledger seals for one contract version.
-type LedgerRequest struct {
-	Type        string    `json:"type"` // "contract.version"
-	Corp        string    `json:"corp"`
-	ContractID  string    `json:"contractId"`
-	Version     int64     `json:"version"`
-	SHA256      string    `json:"sha256"`
-	Size        int64     `json:"size"`
-	ContentType string    `json:"contentType"`
-	UploadedBy  string    `json:"uploadedBy"`
-	UploadedAt  time.Time `json:"uploadedAt"`
-}
-
-// LedgerMsgID is the Outbox msg_id of the ledger request of a version; one
-// per version, so a repeated record writes it once.
-func LedgerMsgID(contract string, version int64) string {
-	return fmt.Sprintf("ledger/contract/%s/%08d", contract, version)
-}
-
-// requestLedger queues the ledger record request of v in the Outbox.
+// requestLedger queues the ledger record request of v in the Outbox, once.
 func (s *Service) requestLedger(ctx context.Context, tid string, v *Version) error {
-	payload, _ := json.Marshal(LedgerRequest{Type: "contract.version", Corp: tenantCorp(tid),
-		ContractID: v.ContractID, Version: v.Number, SHA256: v.SHA256, Size: v.Size,
-		ContentType: v.ContentType, UploadedBy: v.UploadedBy, UploadedAt: v.UploadedAt})
-	key := tables.Key{tid, LedgerMsgID(v.ContractID, v.Number)}
-	_, err := s.db.Create(ctx, tables.Outbox.Name, key,
-		tables.Cols{"kind": LedgerKind, "state": "pending", "payload": string(payload),
-			"attempts": int64(0), "due_ms": ms(s.now()), "created_ms": ms(s.now())})
-	if errors.Is(err, tables.ErrExists) {
-		return nil
-	}
-	return err
+	return ledgerreq.Queue(ctx, s.db, tid, ledgerreq.ContractMsgID(v.ContractID, v.Number),
+		ledgerreq.ContractVersion{Type: ledgerreq.TypeContractVersion, Corp: tenantCorp(tid),
+			ContractID: v.ContractID, Version: v.Number, SHA256: v.SHA256, Size: v.Size,
+			ContentType: v.ContentType, UploadedBy: v.UploadedBy, UploadedAt: v.UploadedAt},
+		s.now())
 }

@@ -6,10 +6,13 @@
 // recorded in the directory and then handed to the Applier of the object it
 // decides (Config.Appliers: contracts now, project initiations later).
 //
-// Work runs under a budget (DefaultBudget). What cannot finish in time, or
-// fails in a way a retry may cure, is queued durably in the outbox table and
-// completed later by Drain: from the timer trigger, and from the next
-// delivery that has budget left.
+// Work runs under a budget (DefaultBudget) and never waits for the DingTalk
+// client's QPS limiter (dingtalk.NoWait). What cannot finish in time, finds
+// no QPS token free, or fails in a way a retry may cure, is queued durably in
+// the outbox table and completed later by Drain: from the timer trigger, and
+// from the next delivery that has budget left. The timer also takes
+// DingTalk's failed-event list into the queue (PullFailed) and runs the full
+// reconcile in resumable steps (ContinueReconcile).
 package dingevents
 
 import (
@@ -86,6 +89,10 @@ type Config struct {
 	Budget time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ReconcileSteps bounds the steps of a full reconcile (about 20
+	// DingTalk reads each) that one timer run makes; zero means as many as
+	// fit until 3 s before the run's deadline.
+	ReconcileSteps int
 }
 
 // Handler serves DingTalk pushes (http.Handler) and runs the timer jobs.
@@ -98,6 +105,8 @@ type Handler struct {
 	budget   time.Duration
 	now      func() time.Time
 	appliers map[string]Applier // by object kind
+	// reconcileSteps is Config.ReconcileSteps.
+	reconcileSteps int
 
 	mu  sync.Mutex
 	due map[string]time.Time // corp → when a delivery should next look at the queue
@@ -112,7 +121,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{corps: map[string]Corp{}, dir: cfg.Directory, store: cfg.Store,
 		budget: cfg.Budget, now: cfg.Now, due: map[string]time.Time{},
-		appliers: map[string]Applier{}}
+		appliers: map[string]Applier{}, reconcileSteps: cfg.ReconcileSteps}
 	if h.budget <= 0 {
 		h.budget = DefaultBudget
 	}

@@ -164,6 +164,8 @@ var eventCases = []eventCase{
 		}},
 	{name: "role definitions changed", typ: "label_conf_modify", drains: true,
 		setup: func(t *testing.T, s *stack) map[string]any {
+			// A user no event told about: only a full reconcile finds them.
+			seedUser(t, s, "u-unannounced", nil)
 			return map[string]any{"LabelIdList": []int64{11}}
 		},
 		check: func(t *testing.T, s *stack) {
@@ -171,6 +173,7 @@ var eventCases = []eventCase{
 			if u := mustUser(t, s, univ, "u-finance-head"); !u.Manager() {
 				t.Errorf("u-finance-head not a manager after reconcile: %+v", u)
 			}
+			mustUser(t, s, univ, "u-unannounced")
 		}},
 	{name: "external contacts changed", typ: "ext_contact_add",
 		setup: func(t *testing.T, s *stack) map[string]any {
@@ -238,9 +241,7 @@ func TestEveryEventKind(t *testing.T) {
 			fields := tc.setup(t, s)
 			s.push(univ, tc.typ, fields)
 			if tc.drains {
-				if _, err := s.handler.Drain(ctx, univ, 0); err != nil {
-					t.Fatal(err)
-				}
+				drain(t, s)
 			}
 			tc.check(t, s)
 
@@ -255,9 +256,7 @@ func TestEveryEventKind(t *testing.T) {
 			s.clock.Advance(time.Second)
 			s.push(univ, tc.typ, fields)
 			if tc.drains {
-				if _, err := s.handler.Drain(ctx, univ, 0); err != nil {
-					t.Fatal(err)
-				}
+				drain(t, s)
 			}
 			if got := s.snapshot(univ, directoryTables...); got != before {
 				t.Errorf("repeating the event changed the directory:\nbefore:\n%s\nafter:\n%s",
@@ -335,11 +334,15 @@ func TestDownstreamErrors(t *testing.T) {
 	seedUser(t, s, "u-throttled", nil)
 	seedUser(t, s, "u-denied", nil)
 
-	// Throttled twice: the delivery and its own drain of the queue.
+	// Throttled twice: the delivery (which, its own work queued, drains
+	// nothing) and the first drain.
 	s.fake.FailOAPI("/topapi/v2/user/get", 2, 90018)
 	s.push(univ, "user_add_org", map[string]any{"UserId": []string{"u-throttled"}})
 	if _, err := s.lookup(univ, "u-throttled"); !errors.Is(err, directory.ErrNotFound) {
 		t.Fatalf("Lookup while throttled = %v, want ErrNotFound", err)
+	}
+	if rep, _ := s.handler.Drain(ctx, univ, 0); rep.Done != 0 || rep.Retried != 1 {
+		t.Errorf("Drain while throttled = %+v, want the row retried later", rep)
 	}
 	if rep, _ := s.handler.Drain(ctx, univ, 0); rep.Done != 0 || rep.Left != 1 {
 		t.Errorf("Drain before the backoff = %+v, want the row left for later", rep)

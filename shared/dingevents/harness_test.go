@@ -91,6 +91,7 @@ type stack struct {
 	handler *dingevents.Handler
 	corps   map[string]dingevents.Corp
 	url     string // the callback URL
+	fakeURL string // the DingTalk fake's base URL
 }
 
 func newStack(t testing.TB, cfg ots.Config) *stack {
@@ -104,6 +105,23 @@ func newStack(t testing.TB, cfg ots.Config) *stack {
 func newStackWith(t testing.TB, cfg ots.Config, orgs []dingfake.Org,
 	window, budget time.Duration) *stack {
 	t.Helper()
+	return newStackOpts(t, cfg, orgs, stackOpts{window: window, budget: budget})
+}
+
+// stackOpts tune newStackOpts.
+type stackOpts struct {
+	window, budget time.Duration
+	// wrap, if set, replaces each Corp before the handler is built, so a
+	// test can swap a client.
+	wrap func(dingevents.Corp) dingevents.Corp
+	// tune, if set, edits the handler's Config.
+	tune func(*dingevents.Config)
+}
+
+// newStackOpts is newStackWith with more knobs.
+func newStackOpts(t testing.TB, cfg ots.Config, orgs []dingfake.Org, so stackOpts) *stack {
+	t.Helper()
+	window, budget := so.window, so.budget
 	ctx := context.Background()
 	env := otstest.StartWith(t, cfg)
 	schema := tables.All
@@ -120,6 +138,7 @@ func newStackWith(t testing.TB, cfg ots.Config, orgs []dingfake.Org,
 	s.slow = &slowdown{next: s.fake, by: map[string]time.Duration{}}
 	fakeSrv := httptest.NewServer(s.slow)
 	t.Cleanup(fakeSrv.Close)
+	s.fakeURL = fakeSrv.URL
 
 	opts := dingtalk.Options{Endpoints: dingtalk.Endpoints{OAPI: fakeSrv.URL,
 		API: fakeSrv.URL}, QPS: -1, Retries: -1}
@@ -127,14 +146,21 @@ func newStackWith(t testing.TB, cfg ots.Config, orgs []dingfake.Org,
 	s.corps = map[string]dingevents.Corp{}
 	for _, o := range orgs {
 		c := corpOf(t, o, opts, window)
+		if so.wrap != nil {
+			c = so.wrap(c)
+		}
 		corps = append(corps, c)
 		s.corps[c.CorpID] = c
 	}
 	if s.dir, err = directory.New(store); err != nil {
 		t.Fatal(err)
 	}
-	s.handler, err = dingevents.New(dingevents.Config{Corps: corps, Directory: s.dir,
-		Store: store, Budget: budget, Now: s.clock.Now})
+	hcfg := dingevents.Config{Corps: corps, Directory: s.dir, Store: store, Budget: budget,
+		Now: s.clock.Now}
+	if so.tune != nil {
+		so.tune(&hcfg)
+	}
+	s.handler, err = dingevents.New(hcfg)
 	if err != nil {
 		t.Fatal(err)
 	}

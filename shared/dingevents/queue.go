@@ -3,8 +3,14 @@ package dingevents
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+
+	"github.com/xietong/xietong/shared/dingtalk"
 	"github.com/xietong/xietong/shared/runtime"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -31,6 +37,10 @@ const (
 	deliveryDrain = 4
 	// scanLimit caps the rows one timer drain reads.
 	scanLimit = 1000
+	// drainMargin is the time a timer's drain leaves before its deadline
+	// when it takes no further row, for the timer's other work to give up
+	// cleanly.
+	drainMargin = 2 * time.Second
 )
 
 func queueKey(corp, eventKey string) tables.Key {
@@ -45,7 +55,9 @@ func (h *Handler) enqueue(ctx context.Context, corp string, ev Event, cause erro
 	if errors.Is(err, tables.ErrExists) {
 		err = nil
 	}
-	if err == nil {
+	if err == nil && !errors.Is(cause, dingtalk.ErrWouldWait) {
+		// The next delivery may find the downstream well again. A QPS token
+		// shortage it would not cure: the periodic recheck and the timer do.
 		h.setDue(corp, time.Time{})
 	}
 	return err
@@ -57,49 +69,157 @@ type DrainReport struct {
 	Retried int `json:"retried"` // failed again, rescheduled
 	Dead    int `json:"dead"`    // failed for the last time
 	Left    int `json:"left"`    // not due yet, or leased by another drainer
+	// Merged counts rows answered by an identical directory event applied
+	// earlier in the same drain (see mergeKey), removed without a DingTalk
+	// read of their own.
+	Merged int `json:"merged"`
 }
 
-// Drain applies up to max due queued events of corp (max <= 0: all of them),
-// each under its own budget within ctx.
+// Drain applies up to max due queued events of corp (max <= 0: all of them;
+// merged rows count too), each under its own budget within ctx.
 func (h *Handler) Drain(ctx context.Context, corp string, max int) (DrainReport, error) {
 	return h.drain(ctx, corp, max, true)
 }
 
 // drain is Drain; without jobs it leaves queued reconciles to the timer.
+// Without a max it reads page after page until the queue or the time ends.
 func (h *Handler) drain(ctx context.Context, corp string, max int,
 	jobs bool) (DrainReport, error) {
-	var rep DrainReport
 	tid := tables.TenantKey(corp)
 	limit := scanLimit
 	if max > 0 {
 		limit = 8 * max
 	}
-	// TODO(#5): dead rows stay in the range and count against the limit.
-	rows, _, err := h.store.Page(ctx, tables.Outbox.Name, tables.Range{
-		Start: tables.Key{tid, queuePrefix}, End: tables.Key{tid, queueEnd}, Limit: limit})
-	if err != nil {
-		return rep, err
+	d := &drainRun{h: h, corp: corp, max: max, jobs: jobs, merged: map[string]bool{}}
+	if jobs {
+		d.margin = drainMargin
 	}
-	for _, r := range rows {
-		if ctx.Err() != nil || (max > 0 && rep.Done+rep.Retried+rep.Dead >= max) {
-			rep.Left++
-			continue
+	start := tables.Key{tid, queuePrefix}
+	for {
+		// Dead rows stay for inspection; the filter keeps them out of the limit.
+		rows, next, err := h.store.Page(ctx, tables.Outbox.Name, tables.Range{
+			Start: start, End: tables.Key{tid, queueEnd}, Limit: limit, Filter: notDead()})
+		if err != nil {
+			return d.rep, err
 		}
-		if r.String("state") == stateDead {
-			continue
+		for _, r := range rows {
+			d.row(ctx, r)
 		}
-		h.drainOne(ctx, corp, r, jobs, &rep)
+		if next == nil || max > 0 || d.stopped(ctx) {
+			return d.rep, nil
+		}
+		start = next
 	}
-	return rep, nil
 }
 
-// drainOne takes, applies and settles one queue row.
+// drainRun is the state of one drain.
+type drainRun struct {
+	h      *Handler
+	corp   string
+	max    int
+	jobs   bool
+	margin time.Duration // time kept free before ctx's deadline
+	paced  bool          // the client had no QPS token: the rest would fare no better
+	merged map[string]bool
+	rep    DrainReport
+}
+
+// stopped reports whether the drain takes no further row.
+func (d *drainRun) stopped(ctx context.Context) bool {
+	r := d.rep
+	return d.paced || nearDeadline(ctx, d.margin) ||
+		(d.max > 0 && r.Done+r.Retried+r.Dead+r.Merged >= d.max)
+}
+
+// row deals with one queue row.
+func (d *drainRun) row(ctx context.Context, r *tables.Row) {
+	if d.stopped(ctx) {
+		d.rep.Left++
+		return
+	}
+	if r.String("state") == stateDead || d.h.merge(ctx, r, d.merged, &d.rep) {
+		return
+	}
+	applied, err := d.h.drainOne(ctx, d.corp, r, d.jobs, &d.rep)
+	d.paced = errors.Is(err, dingtalk.ErrWouldWait)
+	if k := rowMergeKey(r); applied && k != "" {
+		d.merged[k] = true
+	}
+}
+
+// merge removes a due row whose event an identical one applied earlier in
+// this drain has answered: directory events only say "read these ids
+// again", and that read happened after the row was queued. It reports
+// whether it dealt with the row.
+func (h *Handler) merge(ctx context.Context, r *tables.Row, merged map[string]bool,
+	rep *DrainReport) bool {
+	if len(merged) == 0 || r.Int("next_ms") > h.now().UnixMilli() {
+		return false
+	}
+	if k := rowMergeKey(r); k == "" || !merged[k] {
+		return false
+	}
+	bctx, cancel := afterBudget(ctx)
+	defer cancel()
+	if err := h.store.Delete(bctx, tables.Outbox.Name, r.Key, r.Ver()); err != nil {
+		rep.Left++ // taken meanwhile: its drainer settles it
+		return true
+	}
+	rep.Merged++
+	return true
+}
+
+func rowMergeKey(r *tables.Row) string {
+	ev, err := ParseEvent(r.Bytes("event"))
+	if err != nil {
+		return ""
+	}
+	return mergeKey(ev)
+}
+
+// mergeKey names what a directory event asks to read again (type and ids),
+// or is "" for events whose effect is not a fresh read by id: approvals,
+// role-definition changes and internal jobs.
+func mergeKey(ev Event) string {
+	switch ev.Type {
+	case TypeBpmsInstance, TypeBpmsTask, TypeLabelConfAdd, TypeLabelConfDel,
+		TypeLabelConfModify, jobReconcile:
+		return ""
+	}
+	if applierFor(ev.Type) == nil {
+		return ""
+	}
+	users := slices.Clone(ev.UserIDs)
+	slices.Sort(users)
+	depts := slices.Clone(ev.DeptIDs)
+	slices.Sort(depts)
+	return fmt.Sprintf("%s|%s|%v", ev.Type, strings.Join(users, ","), depts)
+}
+
+// nearDeadline reports whether ctx is done or has less than margin left.
+func nearDeadline(ctx context.Context, margin time.Duration) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < margin
+}
+
+// notDead passes queue rows whose state is not dead.
+func notDead() tablestore.ColumnFilter {
+	c := tablestore.NewSingleColumnCondition("state", tablestore.CT_NOT_EQUAL, stateDead)
+	c.LatestVersionOnly = true
+	return c
+}
+
+// drainOne takes, applies and settles one queue row, and returns whether the
+// application succeeded, or its error.
 func (h *Handler) drainOne(ctx context.Context, corp string, r *tables.Row, jobs bool,
-	rep *DrainReport) {
+	rep *DrainReport) (bool, error) {
 	now := h.now()
 	if r.Int("next_ms") > now.UnixMilli() || (!jobs && isJob(r.Key)) {
 		rep.Left++
-		return
+		return false, nil
 	}
 	attempts := r.Int("attempts") + 1
 	bctx, cancel := afterBudget(ctx)
@@ -108,7 +228,7 @@ func (h *Handler) drainOne(ctx context.Context, corp string, r *tables.Row, jobs
 		Set: tables.Cols{"attempts": attempts, "next_ms": now.Add(lease).UnixMilli()}})
 	if err != nil {
 		rep.Left++ // taken by another drainer, or unreachable
-		return
+		return false, nil
 	}
 	ev, err := ParseEvent(r.Bytes("event"))
 	if err == nil {
@@ -117,6 +237,7 @@ func (h *Handler) drainOne(ctx context.Context, corp string, r *tables.Row, jobs
 		icancel()
 	}
 	h.settle(ctx, corp, r.Key, ver, attempts, err, rep)
+	return err == nil, err
 }
 
 func (h *Handler) settle(ctx context.Context, corp string, key tables.Key, ver, attempts int64,
@@ -133,6 +254,13 @@ func (h *Handler) settle(ctx context.Context, corp string, key tables.Key, ver, 
 	}
 	set := tables.Cols{"last_error": aerr.Error(),
 		"next_ms": h.now().Add(backoff(attempts)).UnixMilli()}
+	if errors.Is(aerr, dingtalk.ErrWouldWait) {
+		// A delivery's drain found no QPS token: not a failed attempt.
+		set["attempts"], set["next_ms"] = attempts-1, h.now().UnixMilli()
+		rep.Left++
+		h.update(bctx, corp, key, ver, set)
+		return
+	}
 	if attempts >= maxAttempts || permanent(aerr) {
 		set["state"] = stateDead
 		rep.Dead++
@@ -140,9 +268,16 @@ func (h *Handler) settle(ctx context.Context, corp string, key tables.Key, ver, 
 	} else {
 		rep.Retried++
 	}
-	if _, err := h.store.Update(bctx, tables.Outbox.Name, key, ver,
+	h.update(bctx, corp, key, ver, set)
+}
+
+// update reschedules a taken queue row.
+func (h *Handler) update(ctx context.Context, corp string, key tables.Key, ver int64,
+	set tables.Cols) {
+	if _, err := h.store.Update(ctx, tables.Outbox.Name, key, ver,
 		tables.Change{Set: set}); err != nil {
-		log.Warn("callback queue reschedule", "corp", corp, "key", key.String(), "error", err)
+		runtime.Logger(ctx).Warn("callback queue reschedule", "corp", corp,
+			"key", key.String(), "error", err)
 	}
 }
 

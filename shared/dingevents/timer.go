@@ -18,14 +18,11 @@ const (
 	JobReconcile = "reconcile"
 )
 
-// Timer runs a timer trigger: job "reconcile" reconciles every organization's
-// directory and then drains; any other payload just drains the queue.
-//
-// TODO(#5): also pull DingTalk's failed-event list
-// (/call_back/get_call_back_failed_result, cleared on read) into the queue;
-// the dingtalk client has no call for it yet.
-// TODO(#5): a reconcile runs whole inside one invocation (FC timeout 10 s in
-// s.yaml); a large directory needs it split into resumable pages.
+// Timer runs a timer trigger. For every organization it takes DingTalk's
+// failed-event list into the queue (PullFailed), drains the queue, and
+// carries on a running full reconcile (ContinueReconcile); job "reconcile"
+// starts one first. A reconcile runs in steps with a durable cursor: what
+// one run cannot finish before its deadline, the next run carries on.
 func (h *Handler) Timer(ctx context.Context, ev runtime.TimerEvent) error {
 	var p struct {
 		Job string `json:"job"`
@@ -35,21 +32,35 @@ func (h *Handler) Timer(ctx context.Context, ev runtime.TimerEvent) error {
 			return fmt.Errorf("dingevents: timer %q: payload: %w", ev.TriggerName, err)
 		}
 	}
-	log := runtime.Logger(ctx)
 	var errs []error
 	for _, corp := range h.corpIDs() {
-		if p.Job == JobReconcile {
-			ch, err := h.dir.Reconcile(ctx, h.corps[corp].Client, corp)
-			log.Info("reconcile", "corp", corp, "users", ch.Users, "deactivated",
-				ch.Deactivated, "depts", ch.Depts, "removed", ch.Removed, "error", err)
-			errs = append(errs, err)
-		}
-		rep, err := h.Drain(ctx, corp, 0)
-		log.Info("drain", "corp", corp, "done", rep.Done, "retried", rep.Retried,
-			"dead", rep.Dead, "left", rep.Left, "error", err)
-		errs = append(errs, err)
+		errs = append(errs, h.timerCorp(ctx, corp, p.Job == JobReconcile)...)
 	}
 	return errors.Join(errs...)
+}
+
+// timerCorp is one organization's share of a timer run.
+func (h *Handler) timerCorp(ctx context.Context, corp string, reconcile bool) []error {
+	log := runtime.Logger(ctx)
+	n, ferr := h.PullFailed(ctx, corp)
+	if n > 0 || ferr != nil {
+		log.Info("failed events", "corp", corp, "taken", n, "error", ferr)
+	}
+	rep, derr := h.Drain(ctx, corp, 0)
+	log.Info("drain", "corp", corp, "done", rep.Done, "retried", rep.Retried,
+		"dead", rep.Dead, "left", rep.Left, "error", derr)
+	var serr error
+	if reconcile {
+		serr = h.StartReconcile(ctx, corp)
+	}
+	rc, rerr := h.ContinueReconcile(ctx, corp)
+	if rc.Running || rerr != nil {
+		ch := rc.Changes
+		log.Info("reconcile", "corp", corp, "steps", rc.Steps, "done", rc.Done,
+			"users", ch.Users, "deactivated", ch.Deactivated, "depts", ch.Depts,
+			"removed", ch.Removed, "error", rerr)
+	}
+	return []error{ferr, derr, serr, rerr}
 }
 
 func (h *Handler) corpIDs() []string {

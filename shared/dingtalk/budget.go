@@ -93,10 +93,11 @@ type BudgetConfig struct {
 	RobotPerMinute int
 }
 
-// MemoryBudget is a Budget held in memory, safe for concurrent use.
-//
-// TODO(#5): counts are per process and lost on restart; the notify function
-// is to provide a Tablestore-backed Budget shared by all instances.
+// MemoryBudget is a Budget held in memory, safe for concurrent use. Its
+// counts are per process and lost on restart, which suits tests and a
+// client that sends little; the notify function, which sends nearly every
+// notice, passes outbox.TableBudget (Options.Budget), whose counts live in
+// Tablestore and are shared by all instances.
 type MemoryBudget struct {
 	perDay int
 	perMin int

@@ -47,7 +47,7 @@ func (c *Client) Token(ctx context.Context) (string, error) {
 	if f == nil {
 		f = &tokenFlight{done: make(chan struct{})}
 		c.tokens.flight = f
-		go c.fetchToken(context.WithoutCancel(ctx), f)
+		go c.fetchToken(withWait(context.WithoutCancel(ctx)), f)
 	}
 	c.tokens.mu.Unlock()
 	select {

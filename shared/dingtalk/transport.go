@@ -44,8 +44,8 @@ func (cl call) idempotent() call { cl.unsafeRetry = true; return cl }
 func (c *Client) do(ctx context.Context, cl call, out any) error {
 	refreshed := false
 	for attempt := 0; ; attempt++ {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return fmt.Errorf("dingtalk: %s: %w", cl.op, err)
+		if err := c.pace(ctx, cl); err != nil {
+			return err
 		}
 		tok := ""
 		if !cl.noToken {
@@ -67,6 +67,9 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		}
 		if !c.shouldRetry(cl, e, attempt) {
 			return err
+		}
+		if !mayWait(ctx) {
+			return wouldWait(cl, "retry needs a backoff", err)
 		}
 		if err := c.sleep(ctx, c.delay(attempt)); err != nil {
 			return fmt.Errorf("dingtalk: %s: %w", cl.op, err)

@@ -103,7 +103,8 @@ func decodeErr(err error) error {
 	return Err(http.StatusBadRequest, "invalid_json", msg)
 }
 
-// WriteJSON answers with v as JSON, never cached.
+// WriteJSON answers with v as JSON, not to be cached unless the handler set
+// a Cache-Control header of its own.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -111,7 +112,9 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	if w.Header().Get("Cache-Control") == "" {
+		w.Header().Set("Cache-Control", "no-store")
+	}
 	w.WriteHeader(status)
 	w.Write(append(body, '\n'))
 }

@@ -110,3 +110,12 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("got %d %v %q", w.Code, w.Header(), w.Body)
 	}
 }
+
+func TestWriteJSONKeepsCacheControl(t *testing.T) {
+	w := httptest.NewRecorder()
+	w.Header().Set("Cache-Control", "max-age=300")
+	httpapi.WriteJSON(w, http.StatusOK, input{})
+	if got := w.Header().Get("Cache-Control"); got != "max-age=300" {
+		t.Errorf("Cache-Control %q; want the handler's max-age=300", got)
+	}
+}

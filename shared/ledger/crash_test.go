@@ -204,3 +204,46 @@ func checkExtends(t *testing.T, s *crashSetup, ctx context.Context) {
 		t.Errorf("checkpoint %d forks from %d: %v", c.Size, s.prev.Size, err)
 	}
 }
+
+// TestCrashThenRerunSameLog is TestCrashAtEveryStep with one Log for the
+// crashed run and the rerun, so that the rerun starts from what the Log
+// kept of the tree (its tail) rather than from storage: the result is the
+// same, byte for byte.
+func TestCrashThenRerunSameLog(t *testing.T) {
+	ctx := context.Background()
+	ref := reference(t)
+	for failAt := 1; failAt <= len(ref.Paths())+1; failAt++ {
+		s := newCrashSetup(t)
+		l := newLogOver(t, s.store, s.seq, testKey(t))
+		grow(t, l, entries(600, 700)) // The Log now keeps a tail.
+		s.store.puts, s.store.failAt = 0, failAt
+		_, err := l.Append(ctx, entries(700, 1100)...)
+		if err == nil {
+			_, err = l.Integrate(ctx)
+		}
+		s.store.failAt = 0
+		if err == nil {
+			break // Past the last write.
+		}
+		if !errors.Is(err, errCrash) {
+			t.Fatalf("crash at write %d: error = %v", failAt, err)
+		}
+		if _, err := l.Integrate(ctx); err != nil {
+			t.Fatalf("crash at write %d: rerun: %v", failAt, err)
+		}
+		bt := new(bruteTree)
+		bt.add(entries(0, 1100)...)
+		st, _ := s.seq.State(ctx)
+		if st.Size != 1100 || !bytes.Equal(st.Root, bt.root(1100)) {
+			t.Errorf("crash at write %d: state %d %x, want 1100 %x", failAt, st.Size,
+				st.Root, bt.root(1100))
+		}
+		stored, err := NewTileReader(s.mem, 1100).Root(ctx)
+		if err != nil || !bytes.Equal(stored, bt.root(1100)) {
+			t.Errorf("crash at write %d: root from the stored tiles %x (%v)", failAt, stored, err)
+		}
+		if _, err := (Reader{Store: s.mem}).Entry(ctx, 1099, 1100); err != nil {
+			t.Errorf("crash at write %d: last entry: %v", failAt, err)
+		}
+	}
+}

@@ -6,7 +6,10 @@
 // and hash tiles (full and partial) through an [ObjectStore] and then records
 // the new tree size in the sequencer. Every object it writes is a pure function
 // of the sequenced entries, so a run that stops between any two writes is
-// completed by the next run and the log never forks. [Log.Publish] signs a
+// completed by the next run and the log never forks. A run writes its
+// objects concurrently (at most [MaxPuts] at once) and records the new size
+// only after all are written; a Log keeps the right edge of the tree it
+// built for its next run. [Log.Publish] signs a
 // checkpoint for the integrated size, collects witness cosignatures and
 // stores it.
 //

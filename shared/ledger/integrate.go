@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/transparency-dev/merkle/compact"
 )
@@ -31,6 +32,11 @@ func (l *Log) Append(ctx context.Context, entries ...[]byte) (uint64, error) {
 // the next run rewrites byte for byte. Runs may race, in this process or
 // others: the loser fails with an error wrapping ErrConflict, having written
 // only objects identical to the winner's, and may simply run again.
+//
+// The objects of a run are written concurrently (at most MaxPuts at once),
+// and the tiles on the tree's right edge and its partial bundle are kept for
+// the next run of the same Log, which reads them back only if another Log
+// has integrated meanwhile.
 func (l *Log) Integrate(ctx context.Context) (TreeState, error) {
 	st, err := l.seq.State(ctx)
 	if err != nil {
@@ -43,52 +49,91 @@ func (l *Log) Integrate(ctx context.Context) (TreeState, error) {
 		}
 		return st, err
 	}
-	next, err := l.writeBatch(ctx, st, entries)
+	next, t, err := l.writeBatch(ctx, st, l.takeTail(st), entries)
 	if err != nil {
 		return st, err
 	}
 	if err := l.seq.SetState(ctx, st, next); err != nil {
 		return st, fmt.Errorf("ledger: integrate %d: %w", next.Size, err)
 	}
+	l.keepTail(t)
 	return next, nil
 }
 
+// tail is what an Integrate run leaves for the next run of the same Log: a
+// reader of the tree it built, holding the tiles on the tree's right edge,
+// and the tree's partial entry bundle (nil when the last bundle is full).
+type tail struct {
+	state  TreeState
+	tiles  *TileReader
+	bundle []byte
+}
+
+// takeTail returns the kept tail if it is of the tree st, and nil otherwise.
+// A tail is handed to one run at a time.
+func (l *Log) takeTail(st TreeState) *tail {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := l.tail
+	l.tail = nil
+	if t == nil || t.state.Size != st.Size || !bytes.Equal(t.state.Root, st.Root) {
+		return nil
+	}
+	return t
+}
+
+func (l *Log) keepTail(t *tail) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tail == nil || l.tail.state.Size < t.state.Size {
+		l.tail = t
+	}
+}
+
 // writeBatch writes the bundles and tiles that appending entries to the tree
-// of state st produces, and returns the state after it.
-func (l *Log) writeBatch(ctx context.Context, st TreeState, entries [][]byte) (TreeState, error) {
+// of state st produces, and returns the state after it and its tail. t, the
+// tail of st when not nil, saves reading tiles and the partial bundle back.
+func (l *Log) writeBatch(
+	ctx context.Context, st TreeState, t *tail, entries [][]byte,
+) (TreeState, *tail, error) {
 	old := st.Size
 	size := old + uint64(len(entries))
 	tr := NewTileReader(l.store, old)
+	if t != nil {
+		tr = t.tiles
+	}
 	cr, err := tr.Range(ctx)
 	if err != nil {
-		return st, fmt.Errorf("ledger: integrate %d: %w", old, err)
+		return st, nil, fmt.Errorf("ledger: integrate %d: %w", old, err)
 	}
 	if err := checkRoot(cr, st); err != nil {
-		return st, err
+		return st, nil, err
 	}
 	tiles, err := newTileSet(ctx, tr, old, size)
 	if err != nil {
-		return st, err
+		return st, nil, err
 	}
 	for _, e := range entries {
 		if len(e) > MaxEntrySize {
-			return st, fmt.Errorf("ledger: integrate: %d-byte entry: %w", len(e), ErrTooLarge)
+			return st, nil, fmt.Errorf("ledger: integrate: %d-byte entry: %w", len(e), ErrTooLarge)
 		}
 		if err := cr.Append(hasher.HashLeaf(e), tiles.visit); err != nil {
-			return st, fmt.Errorf("ledger: integrate: %w", err)
+			return st, nil, fmt.Errorf("ledger: integrate: %w", err)
 		}
 	}
 	root, err := cr.GetRootHash(nil)
 	if err != nil {
-		return st, fmt.Errorf("ledger: integrate: %w", err)
+		return st, nil, fmt.Errorf("ledger: integrate: %w", err)
 	}
-	if err := l.writeBundles(ctx, old, entries); err != nil {
-		return st, err
+	objs, partial, err := l.bundles(ctx, old, t, entries)
+	if err != nil {
+		return st, nil, err
 	}
-	if err := tiles.write(ctx, l.store); err != nil {
-		return st, err
+	if err := putAll(ctx, l.store, append(objs, tiles.objects()...)); err != nil {
+		return st, nil, err
 	}
-	return TreeState{Size: size, Root: root}, nil
+	next := TreeState{Size: size, Root: root}
+	return next, &tail{state: next, tiles: tiles.edge(l.store, tr), bundle: partial}, nil
 }
 
 // checkRoot makes sure the tiles the range was read from match the recorded
@@ -108,18 +153,25 @@ func checkRoot(cr *compact.Range, st TreeState) error {
 	return nil
 }
 
-// writeBundles writes the entry bundles that change when entries are appended
-// at index old, starting from the partial bundle already stored.
-func (l *Log) writeBundles(ctx context.Context, old uint64, entries [][]byte) error {
+// bundles returns the entry bundles that change when entries are appended
+// at index old, starting from the partial bundle already stored (t's, when
+// t is not nil), and the partial bundle of the grown tree.
+func (l *Log) bundles(
+	ctx context.Context, old uint64, t *tail, entries [][]byte,
+) ([]object, []byte, error) {
 	var bundle []byte
-	if old%TileWidth != 0 {
+	switch {
+	case t != nil:
+		bundle = bytes.Clone(t.bundle)
+	case old%TileWidth != 0:
 		path := EntriesPath(old/TileWidth, int(old%TileWidth))
 		b, err := l.store.Get(ctx, path)
 		if err != nil {
-			return fmt.Errorf("ledger: integrate: bundle %q: %w", path, err)
+			return nil, nil, fmt.Errorf("ledger: integrate: bundle %q: %w", path, err)
 		}
 		bundle = b
 	}
+	var objs []object
 	index := old
 	for i, e := range entries {
 		bundle = appendBundle(bundle, e)
@@ -128,13 +180,59 @@ func (l *Log) writeBundles(ctx context.Context, old uint64, entries [][]byte) er
 			continue
 		}
 		w := int((index-1)%TileWidth) + 1
-		path := EntriesPath((index-1)/TileWidth, w)
-		if err := l.store.Put(ctx, path, bundle, true); err != nil {
-			return fmt.Errorf("ledger: integrate: bundle %q: %w", path, err)
+		objs = append(objs, object{"bundle", EntriesPath((index-1)/TileWidth, w), bundle})
+		if index%TileWidth == 0 {
+			bundle = nil
 		}
-		bundle = nil
 	}
-	return nil
+	return objs, bundle, nil
+}
+
+// MaxPuts bounds the object writes one Integrate run has in flight.
+const MaxPuts = 16
+
+// object is an immutable object to write: a bundle or a tile.
+type object struct {
+	kind, path string
+	data       []byte
+}
+
+// putAll writes objs, at most MaxPuts at a time, and returns the first
+// error; the writes not yet started are then skipped. Order does not matter:
+// no reader looks at a tree size before the sequencer records it, which
+// Integrate does only after every write is done.
+func putAll(ctx context.Context, store ObjectStore, objs []object) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	slots := make(chan struct{}, MaxPuts)
+	for _, o := range objs {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := store.Put(ctx, o.path, o.data, true); err != nil {
+				once.Do(func() {
+					first = fmt.Errorf("ledger: integrate: %s %q: %w", o.kind, o.path, err)
+					cancel()
+				})
+			}
+		})
+	}
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		return fmt.Errorf("ledger: integrate: %w", ctx.Err())
+	}
+	return first
 }
 
 // TODO(#7): partial tiles and bundles superseded by full ones are never
@@ -184,14 +282,32 @@ func (ts *tileSet) visit(id compact.NodeID, hash []byte) {
 	}
 }
 
-// write stores the tiles lowest level first, so that a reader never finds a
-// higher tile without the tiles below it.
-func (ts *tileSet) write(ctx context.Context, store ObjectStore) error {
+// objects returns the tiles to write, lowest level first.
+func (ts *tileSet) objects() []object {
+	objs := make([]object, 0, len(ts.keys))
 	for _, k := range ts.keys {
 		path := TilePath(k.level, k.index, tileWidth(k.level, k.index, ts.size))
-		if err := store.Put(ctx, path, ts.tiles[k], true); err != nil {
-			return fmt.Errorf("ledger: integrate: tile %q: %w", path, err)
+		objs = append(objs, object{"tile", path, ts.tiles[k]})
+	}
+	return objs
+}
+
+// edge returns a reader of the grown tree holding its right-edge tiles: the
+// ones the set built, and those of old (the reader of the tree before) that
+// did not change. They are all the tiles the next run reads.
+func (ts *tileSet) edge(store ObjectStore, old *TileReader) *TileReader {
+	r := NewTileReader(store, ts.size)
+	for level := uint64(0); ts.size>>(TileHeight*level) > 0; level++ {
+		k := tileKey{level, ((ts.size >> (TileHeight * level)) - 1) / TileWidth}
+		if t, ok := ts.tiles[k]; ok {
+			r.tiles[k] = t
+		} else if t, ok := old.tiles[k]; ok &&
+			tileWidth(k.level, k.index, old.size) == tileWidth(k.level, k.index, ts.size) {
+			r.tiles[k] = t
+			if p, ok := old.pyramids[k]; ok {
+				r.pyramids[k] = p
+			}
 		}
 	}
-	return nil
+	return r
 }

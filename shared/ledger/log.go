@@ -59,6 +59,7 @@ type Log struct {
 	// restarted log relearns each through one 409 answer.
 	mu    sync.Mutex
 	known map[int]uint64 // last size each witness is believed to hold
+	tail  *tail          // left by the last Integrate run, for the next
 }
 
 // New returns a Log for cfg.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/transparency-dev/merkle/proof"
@@ -165,18 +166,81 @@ func TestAppendRefusesLargeEntry(t *testing.T) {
 	}
 }
 
+// TestIntegrateRefusesDamagedTile damages a stored tile; a Log that reads
+// it back (a new process: the Log that wrote it keeps its own copy) refuses
+// to build on it.
 func TestIntegrateRefusesDamagedTile(t *testing.T) {
 	ctx := context.Background()
-	l, store, _ := newTestLog(t)
+	l, store, seq := newTestLog(t)
 	grow(t, l, entries(0, 300))
 	path := TilePath(0, 1, 44)
 	tile, _ := store.Get(ctx, path)
 	tile[0] ^= 1
 	store.objects[path] = tile
+	l = newLogOver(t, store, seq, testKey(t))
 	if _, err := l.Append(ctx, entry(300)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.Integrate(ctx); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Integrate over damaged tile: error = %v, want ErrCorrupt", err)
+	}
+}
+
+// countingStore counts the Gets that reach a store.
+type countingStore struct {
+	ObjectStore
+	mu   sync.Mutex
+	gets int
+}
+
+func (c *countingStore) Get(ctx context.Context, path string) ([]byte, error) {
+	c.mu.Lock()
+	c.gets++
+	c.mu.Unlock()
+	return c.ObjectStore.Get(ctx, path)
+}
+
+func (c *countingStore) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gets
+}
+
+// TestIntegrateKeepsTail grows a log in uneven batches through one Log,
+// then through two taking turns: the one Log reads nothing back between its
+// own runs, a Log whose tail another Log made stale reads the tiles again,
+// and the objects equal those of a log built by a new Log every run.
+func TestIntegrateKeepsTail(t *testing.T) {
+	ctx := context.Background()
+	store := &countingStore{ObjectStore: new(MemStore)}
+	seq := new(MemSequencer)
+	a, b := newLogOver(t, store, seq, testKey(t)), newLogOver(t, store, seq, testKey(t))
+	refStore, refSeq := new(MemStore), new(MemSequencer)
+	sizes := []int{3, 250, 4, 300, 1, 255, 513, 7, 256, 256, 90}
+	next := 0
+	for i, n := range sizes {
+		es := entries(next, next+n)
+		next += n
+		l := a
+		if i >= 6 && i%2 == 1 {
+			l = b
+		}
+		before := store.count()
+		grow(t, l, es)
+		gets := store.count() - before
+		if i > 0 && i <= 6 && gets != 0 {
+			t.Errorf("batch %d through the same Log read %d objects, want 0", i, gets)
+		}
+		if i > 6 && gets == 0 {
+			t.Errorf("batch %d after the other Log's run read nothing back", i)
+		}
+		grow(t, newLogOver(t, refStore, refSeq, testKey(t)), es)
+	}
+	sameObjects(t, "tail kept", refStore, store.ObjectStore.(*MemStore))
+	bt := new(bruteTree)
+	bt.add(entries(0, next)...)
+	st, _ := seq.State(ctx)
+	if st.Size != uint64(next) || !bytes.Equal(st.Root, bt.root(next)) {
+		t.Errorf("state %d %x, want %d %x", st.Size, st.Root, next, bt.root(next))
 	}
 }

@@ -21,7 +21,7 @@ import (
 )
 
 // Environment variables the ledger function reads besides the Tablestore
-// and OSS ones (see tables.ConfigFromEnv and blob.ConfigFromEnv).
+// and OSS ones (see tables.StoreFromEnv and blob.StoreFromEnv).
 const (
 	// EnvLogKey is the log's note-encoded Ed25519 private key (required);
 	// its name is the log's origin. The service's envelope key is derived
@@ -56,11 +56,7 @@ func FromEnv(getenv func(string) string) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	bcfg, err := blob.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
-	files, err := blob.New(bcfg)
+	files, err := blob.StoreFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +92,10 @@ func logFromEnv(getenv func(string) string, cfg *Config, store ledger.ObjectStor
 	if err != nil {
 		return err
 	}
+	if cfg.Public.LogKey, err = VerifierKey(skey); err != nil {
+		return fmt.Errorf("ledgerapi: config: %s: %w", EnvLogKey, err)
+	}
+	cfg.Public.Witnesses, cfg.Public.K = witnessKeys(lcfg.Policy, getenv(EnvWitnesses))
 	cfg.Keys, cfg.Service = keys, ServiceKey(skey)
 	keys.Add(cfg.Service.Signer, cfg.Service.Private.Public().(ed25519.PublicKey))
 	probe, err := ledger.New(ledger.Config{Store: store, Sequencer: new(ledger.MemSequencer),
@@ -169,4 +169,18 @@ func witnessesFromEnv(getenv func(string) string, lcfg *ledger.Config) error {
 	}
 	lcfg.Policy = policy
 	return nil
+}
+
+// witnessKeys returns the verifier keys of the configured witnesses and
+// the policy's threshold.
+func witnessKeys(p *witness.Policy, raw string) ([]string, int) {
+	var ws []Witness
+	if p == nil || json.Unmarshal([]byte(raw), &ws) != nil {
+		return []string{}, 0
+	}
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.VKey
+	}
+	return out, p.K
 }

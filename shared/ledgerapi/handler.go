@@ -3,7 +3,6 @@ package ledgerapi
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,9 +10,9 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/ledger"
 	"github.com/xietong/xietong/shared/runtime"
-	"github.com/xietong/xietong/shared/tables"
 )
 
 // Handler returns the HTTP API. Errors are runtime.ErrorBody JSON; bad
@@ -26,6 +25,8 @@ import (
 //	GET  /api/ledger/checkpoint                 latest checkpoint note, with cosignatures
 //	GET  /api/ledger/receipts/{index}           c2sp.org/tlog-proof receipt
 //	GET  /api/ledger/tile/...                   tiles and entry bundles (tlog-tiles)
+//	GET  /api/ledger/keys                       public keys and witness policy (no auth)
+//	GET  /api/ledger/uses?cursor=&limit=        uses of the caller's org's data (session)
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	route := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
@@ -38,6 +39,8 @@ func (s *Service) Handler() http.Handler {
 	route("GET /api/ledger/checkpoint", s.checkpoint)
 	route("GET /api/ledger/receipts/{index}", s.receipt)
 	route("GET /api/ledger/tile/{path...}", s.tile)
+	route("GET /api/ledger/keys", s.publicKeys)
+	route("GET /api/ledger/uses", s.uses)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		runtime.WriteError(w, http.StatusNotFound, "no_route",
 			fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), nil)
@@ -45,61 +48,27 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
-// apiError is an error with the HTTP answer it deserves.
-type apiError struct {
-	status  int
-	code    string
-	message string
-}
-
-// Error returns the package, code and message.
-func (e *apiError) Error() string { return "ledgerapi: " + e.code + ": " + e.message }
-
 func fail(status int, code, format string, args ...any) error {
-	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+	return httpapi.Err(status, code, fmt.Sprintf(format, args...))
 }
 
-// endpoint turns a handler's error into its JSON answer; errors that are not
-// an apiError are mapped from their sentinels.
+// endpoint turns a handler's error into its JSON answer: the log's own
+// sentinels first, then httpapi.WriteErr's mapping.
 func endpoint(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
-		if err == nil {
-			return
+		var ae *httpapi.Error
+		switch {
+		case err == nil, errors.As(err, &ae):
+		case errors.Is(err, ledger.ErrNotFound):
+			err = httpapi.Err(http.StatusNotFound, "not_found", err.Error())
+		case errors.Is(err, ledger.ErrConflict):
+			err = httpapi.Err(http.StatusConflict, "conflict", "a concurrent change won; retry")
 		}
-		var ae *apiError
-		if !errors.As(err, &ae) {
-			ae = mapError(err)
-			if ae.status >= 500 {
-				runtime.Logger(r.Context()).Error("ledger.request", "error", err)
-			}
+		if err != nil {
+			httpapi.WriteErr(w, r, err, "not found")
 		}
-		runtime.WriteError(w, ae.status, ae.code, ae.message, nil)
 	})
-}
-
-func mapError(err error) *apiError {
-	switch {
-	case errors.Is(err, ledger.ErrNotFound):
-		return &apiError{http.StatusNotFound, "not_found", err.Error()}
-	case errors.Is(err, ledger.ErrConflict), errors.Is(err, tables.ErrConflict):
-		return &apiError{http.StatusConflict, "conflict", "a concurrent change won; retry"}
-	case errors.Is(err, tables.ErrThrottled), errors.Is(err, tables.ErrUnavailable):
-		return &apiError{http.StatusServiceUnavailable, "unavailable", "storage is busy; retry"}
-	}
-	return &apiError{http.StatusInternalServerError, "internal", "internal error"}
-}
-
-// writeJSON writes v with status.
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, err = w.Write(append(body, '\n'))
-	return err
 }
 
 // writeText writes a signed note, receipt or tile as is.
@@ -234,8 +203,9 @@ func (s *Service) inclusion(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, proofBody{Index: &index, Size: size,
+	httpapi.WriteJSON(w, http.StatusOK, proofBody{Index: &index, Size: size,
 		Hashes: encodeHashes(hashes)})
+	return nil
 }
 
 func (s *Service) consistency(w http.ResponseWriter, r *http.Request) error {
@@ -267,8 +237,9 @@ func (s *Service) consistency(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, proofBody{Old: &old, Size: size,
+	httpapi.WriteJSON(w, http.StatusOK, proofBody{Old: &old, Size: size,
 		Hashes: encodeHashes(hashes)})
+	return nil
 }
 
 func (s *Service) checkpoint(w http.ResponseWriter, r *http.Request) error {

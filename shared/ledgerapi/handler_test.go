@@ -185,12 +185,12 @@ func TestBadInput(t *testing.T) {
 		status             int
 		code               string
 	}{
-		{"not json", "POST", "/api/ledger/entries", []byte("{"), nil, 400, "bad_json"},
-		{"neither", "POST", "/api/ledger/entries", []byte(`{}`), nil, 400, "bad_json"},
+		{"not json", "POST", "/api/ledger/entries", []byte("{"), nil, 400, "invalid_json"},
+		{"neither", "POST", "/api/ledger/entries", []byte(`{}`), nil, 400, "invalid_input"},
 		{"both", "POST", "/api/ledger/entries",
-			js(SubmitRequest{Signed: good, Envelope: &good.Envelope}), nil, 400, "bad_json"},
+			js(SubmitRequest{Signed: good, Envelope: &good.Envelope}), nil, 400, "invalid_input"},
 		{"unknown field", "POST", "/api/ledger/entries", []byte(`{"signd":{}}`), nil, 400,
-			"bad_json"},
+			"invalid_input"},
 		{"invalid body", "POST", "/api/ledger/entries", js(SubmitRequest{Signed: &badBody}),
 			nil, 422, "invalid_envelope"},
 		{"tampered", "POST", "/api/ledger/entries", js(SubmitRequest{Signed: &tampered}),
@@ -200,7 +200,7 @@ func TestBadInput(t *testing.T) {
 		{"entry too large", "POST", "/api/ledger/entries",
 			js(SubmitRequest{Signed: largeSigned}), nil, 413, "too_large"},
 		{"body too large", "POST", "/api/ledger/entries", make([]byte, maxBody+10), nil,
-			413, "too_large"},
+			413, "body_too_large"},
 		{"bad idempotency key", "POST", "/api/ledger/entries", js(SubmitRequest{Signed: good}),
 			map[string]string{"Idempotency-Key": "has space"}, 400, "bad_idempotency_key"},
 		{"entry index", "GET", "/api/ledger/entries/abc", nil, nil, 400, "bad_parameter"},

@@ -6,6 +6,8 @@
 package ledgerapi
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"time"
 
@@ -34,6 +36,9 @@ type Config struct {
 	Sessions *session.Signer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Public is what GET /api/ledger/keys answers; FromEnv fills it. Origin
+	// and ServiceKey default to the log's and Service's.
+	Public PublicKeys
 }
 
 // Service serves the ledger API and runs its timer. It is safe for
@@ -46,6 +51,7 @@ type Service struct {
 	service  envelope.Key
 	sessions *session.Signer
 	now      func() time.Time
+	public   PublicKeys
 }
 
 // New returns a Service for cfg.
@@ -60,6 +66,18 @@ func New(cfg Config) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
+	pub := cfg.Public
+	if pub.Origin == "" {
+		pub.Origin = cfg.Log.Origin()
+	}
+	if pub.ServiceKey == "" {
+		pub.ServiceKey = base64.StdEncoding.EncodeToString(
+			cfg.Service.Private.Public().(ed25519.PublicKey))
+	}
+	if pub.Witnesses == nil {
+		pub.Witnesses = []string{}
+	}
+	pub.N = len(pub.Witnesses)
 	return &Service{log: cfg.Log, seq: cfg.Sequencer, db: cfg.DB, keys: cfg.Keys,
-		service: cfg.Service, sessions: cfg.Sessions, now: now}, nil
+		service: cfg.Service, sessions: cfg.Sessions, now: now, public: pub}, nil
 }

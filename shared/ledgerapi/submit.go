@@ -1,20 +1,19 @@
 package ledgerapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/ledger"
 	"github.com/xietong/xietong/shared/ledger/envelope"
 	"github.com/xietong/xietong/shared/session"
@@ -53,6 +52,9 @@ type SubmitResponse struct {
 	Status     string          `json:"status"`
 	EntryURL   string          `json:"entryUrl"`
 	ReceiptURL string          `json:"receiptUrl,omitempty"`
+	// Results are the indexes of the entries the contracts logged for this
+	// one (a data use's revenue settlement).
+	Results []uint64 `json:"results,omitempty"`
 }
 
 func (s *Service) submit(w http.ResponseWriter, r *http.Request) error {
@@ -76,12 +78,12 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
-	index, replay, err := s.sequence(ctx, signed.Envelope.Org, entry, key)
+	index, replay, results, err := s.logRecord(ctx, signed, entry, key)
 	if err != nil {
 		return err
 	}
 	resp := SubmitResponse{Index: index, Entry: envelope.DigestOf(entry), Status: "sequenced",
-		EntryURL: "/api/ledger/entries/" + strconv.FormatUint(index, 10)}
+		EntryURL: "/api/ledger/entries/" + strconv.FormatUint(index, 10), Results: results}
 	if replay { // Only a repeated submission can find its entry published.
 		if size, err := s.publishedSize(r); err == nil && index < size {
 			resp.Status = "published"
@@ -89,27 +91,36 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	w.Header().Set("Location", resp.EntryURL)
-	return writeJSON(w, http.StatusAccepted, resp)
+	httpapi.WriteJSON(w, http.StatusAccepted, resp)
+	return nil
+}
+
+// logRecord runs the contracts' admission checks, sequences the entry
+// (unless an identical registration is logged already) and then the
+// contracts' results.
+func (s *Service) logRecord(ctx context.Context, signed *envelope.Signed, entry []byte,
+	key string) (index uint64, replay bool, results []uint64, err error) {
+	adm, err := s.admit(ctx, signed, entry)
+	if err != nil {
+		return 0, false, nil, err
+	}
+	if adm.existing != nil {
+		index, replay = *adm.existing, true
+	} else if index, replay, err = s.sequence(ctx, signed.Envelope.Org, entry, key); err != nil {
+		return 0, false, nil, err
+	}
+	results, err = s.recordResults(ctx, signed, entry, index, adm)
+	return index, replay, results, err
 }
 
 func decodeSubmit(r *http.Request) (*SubmitRequest, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return nil, fail(http.StatusBadRequest, "bad_body", "reading the body: %v", err)
-	}
-	if len(body) > maxBody {
-		return nil, fail(http.StatusRequestEntityTooLarge, "too_large",
-			"body above %d bytes", maxBody)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	req := new(SubmitRequest)
-	if err := dec.Decode(req); err != nil {
-		return nil, fail(http.StatusBadRequest, "bad_json", "body: %v", err)
+	if err := httpapi.Decode(r, req, maxBody); err != nil {
+		return nil, err
 	}
 	if (req.Signed == nil) == (req.Envelope == nil) {
-		return nil, fail(http.StatusBadRequest, "bad_json",
-			`body: want exactly one of "signed" and "envelope"`)
+		return nil, httpapi.Invalid(httpapi.FieldError{Field: "signed",
+			Rule: `want exactly one of "signed" and "envelope"`})
 	}
 	return req, nil
 }
@@ -117,8 +128,7 @@ func decodeSubmit(r *http.Request) (*SubmitRequest, error) {
 // authorize returns the signed envelope to log: a signed one verified
 // against the key ring, or an unsigned one signed by the service for the
 // caller's own organization.
-// TODO(#7): the deterministic contracts (package rules) do not run on
-// submission yet, and organization keys come only from XT_LEDGER_ORG_KEYS.
+// TODO(#7): organization keys come only from XT_LEDGER_ORG_KEYS.
 func (s *Service) authorize(r *http.Request, req *SubmitRequest) (*envelope.Signed, error) {
 	if req.Signed != nil {
 		if err := req.Signed.Envelope.Validate(); err != nil {

@@ -9,17 +9,18 @@ import (
 
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
 
-	"github.com/xietong/xietong/shared/contracts"
 	"github.com/xietong/xietong/shared/ledger"
 	"github.com/xietong/xietong/shared/ledger/envelope"
+	"github.com/xietong/xietong/shared/ledgerreq"
 	"github.com/xietong/xietong/shared/runtime"
 	"github.com/xietong/xietong/shared/tables"
 )
 
 // States of a ledger record request row (tables.Outbox, kind
-// contracts.LedgerKind) as this package moves them.
+// ledgerreq.Kind, which is ledgerreq.Kind) as this package moves
+// them.
 const (
-	statePending    = "pending"    // written by the contracts function
+	statePending    = "pending"    // written by the contracts or projects function
 	stateSequencing = "sequencing" // a position is recorded in colPos
 	stateDone       = "done"       // ledger_index holds the entry's index
 	stateFailed     = "failed"     // reason says why it can never be logged
@@ -70,10 +71,10 @@ func (s *Service) Integrate(ctx context.Context) (ledger.TreeState, error) {
 	return st, nil // The next tick goes on.
 }
 
-// Drain turns the ledger record requests written by the contracts function
-// into log entries, each exactly once: the row records the position before
-// the entry is written there, and is marked done with the index after. It
-// returns how many requests it logged.
+// Drain turns the ledger record requests written by the contracts and
+// projects functions into log entries, each exactly once: the row records
+// the position before the entry is written there, and is marked done with
+// the index after. It returns how many requests it logged.
 // TODO(#7): scans the whole outbox with a filter; an index on kind and
 // state would read only the waiting requests.
 func (s *Service) Drain(ctx context.Context) (int, error) {
@@ -112,7 +113,7 @@ func waiting() tablestore.ColumnFilter {
 	state.AddFilter(is("state", statePending))
 	state.AddFilter(is("state", stateSequencing))
 	both := tablestore.NewCompositeColumnCondition(tablestore.LO_AND)
-	both.AddFilter(is("kind", contracts.LedgerKind))
+	both.AddFilter(is("kind", ledgerreq.Kind))
 	both.AddFilter(state)
 	return both
 }
@@ -144,6 +145,9 @@ func (s *Service) record(ctx context.Context, row *tables.Row) error {
 	if err := s.index(ctx, tid, row.String("payload"), index); err != nil {
 		return err
 	}
+	if _, err := s.afterLogged(ctx, entry, index); err != nil {
+		return fmt.Errorf("ledgerapi: drain %q: after logging: %w", msgID, err)
+	}
 	_, err = s.db.Update(ctx, tables.Outbox.Name, row.Key, in.ver, tables.Change{
 		Set: tables.Cols{"state": stateDone, "ledger_index": int64(index),
 			"done_ms": s.now().UnixMilli()}})
@@ -156,11 +160,15 @@ func (s *Service) record(ctx context.Context, row *tables.Row) error {
 // Kinds of business index rows (tables.LedgerIndex).
 const indexContractVersion = "contract.version"
 
-// index records a drained request's entry in tables.LedgerIndex, keyed by
-// contract and zero-padded version. It is a rebuildable mirror of the log:
-// the put is safe to repeat.
+// index records a drained request's entry in tables.LedgerIndex: a contract
+// version keyed by contract and zero-padded version, a milestone acceptance
+// by project, milestone and row version. It is a rebuildable mirror of the
+// log: the put is safe to repeat.
 func (s *Service) index(ctx context.Context, tid, payload string, index uint64) error {
-	var req contracts.LedgerRequest
+	if ledgerreq.Type(payload) == ledgerreq.TypeMilestoneAcceptance {
+		return s.indexAcceptance(ctx, tid, payload, index)
+	}
+	var req ledgerreq.ContractVersion
 	if err := json.Unmarshal([]byte(payload), &req); err != nil {
 		return nil // Logged already; nothing to index by.
 	}
@@ -173,24 +181,25 @@ func (s *Service) index(ctx context.Context, tid, payload string, index uint64) 
 	return nil
 }
 
-// requestEntry builds the signed entry of a contract-version request: the
-// contract row gives the parties, the previous version row its digest.
-// TODO(#7): only contract versions are requested so far; milestone
-// acceptances from the projects function are not.
+// requestEntry builds the signed entry of a request: a milestone acceptance
+// queued by the projects function (acceptanceEntry), or a contract version
+// queued by the contracts function, whose contract row gives the parties
+// and previous version row its digest.
 func (s *Service) requestEntry(ctx context.Context, tid, payload string) ([]byte, error) {
-	var req contracts.LedgerRequest
+	if ledgerreq.Type(payload) == ledgerreq.TypeMilestoneAcceptance {
+		return s.acceptanceEntry(ctx, tid, payload)
+	}
+	var req ledgerreq.ContractVersion
 	if err := json.Unmarshal([]byte(payload), &req); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", errUnloggable, err)
 	}
 	if req.Type != string(envelope.TypeContractVersion) {
 		return nil, fmt.Errorf("%w: type %q", errUnloggable, req.Type)
 	}
-	parties, err := s.contractParties(ctx, tid, req)
+	body, err := s.contractTerms(ctx, tid, req)
 	if err != nil {
 		return nil, err
 	}
-	body := &envelope.ContractVersion{ContractID: req.ContractID, Version: int(req.Version),
-		Document: envelope.Digest("sha256:" + req.SHA256), Parties: parties}
 	if req.Version > 1 {
 		prev, err := s.db.Get(ctx, tables.ContractVersion.Name,
 			tables.Key{tid, req.ContractID, req.Version - 1})
@@ -202,7 +211,14 @@ func (s *Service) requestEntry(ctx context.Context, tid, payload string) ([]byte
 		}
 		body.Previous = envelope.Digest("sha256:" + prev.String("sha256"))
 	}
-	env, err := envelope.New(req.Corp, req.UploadedAt.Unix(), body)
+	return s.serviceEntry(req.Corp, req.UploadedAt.Unix(), body)
+}
+
+// serviceEntry returns the entry of body, submitted by corp at unix time at
+// and signed by the service on its behalf; an envelope that does not
+// validate is unloggable.
+func (s *Service) serviceEntry(corp string, at int64, body envelope.Body) ([]byte, error) {
+	env, err := envelope.New(corp, at, body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUnloggable, err)
 	}
@@ -213,12 +229,15 @@ func (s *Service) requestEntry(ctx context.Context, tid, payload string) ([]byte
 	return signed.Entry()
 }
 
-// contractParties returns the owner and the parties of the contract, each
-// once, owner first.
-// TODO(#7): reads the contracts function's row columns by name; the
-// request payload could carry the parties and the previous digest.
-func (s *Service) contractParties(ctx context.Context, tid string,
-	req contracts.LedgerRequest) ([]string, error) {
+// contractTerms returns the contract-version body of req from the contract
+// row: the owner and the parties, each once, owner first; the first other
+// party as the supplier; and, when the contract has an amount and
+// milestones, one tranche of the whole amount released once every listed
+// milestone is accepted (rules.Release).
+// TODO(#7): reads the contracts function's row columns by name, and a
+// contract has no schedule of several tranches yet.
+func (s *Service) contractTerms(ctx context.Context, tid string,
+	req ledgerreq.ContractVersion) (*envelope.ContractVersion, error) {
 	row, err := s.db.Get(ctx, tables.Contract.Name, tables.Key{tid, req.ContractID})
 	if errors.Is(err, tables.ErrNotFound) {
 		return nil, fmt.Errorf("%w: no contract %q", errUnloggable, req.ContractID)
@@ -226,15 +245,26 @@ func (s *Service) contractParties(ctx context.Context, tid string,
 	if err != nil {
 		return nil, err
 	}
-	var ps []contracts.Party
+	var ps []struct {
+		Corp string `json:"corp"`
+	}
 	if err := json.Unmarshal([]byte(row.String("parties")), &ps); err != nil {
 		return nil, fmt.Errorf("%w: contract %q: parties: %v", errUnloggable, req.ContractID, err)
 	}
-	out := []string{req.Corp}
+	cv := &envelope.ContractVersion{ContractID: req.ContractID, Version: int(req.Version),
+		Document: envelope.Digest("sha256:" + req.SHA256), Parties: []string{req.Corp}}
 	for _, p := range ps {
-		if p.Corp != "" && !slices.Contains(out, p.Corp) {
-			out = append(out, p.Corp)
+		if p.Corp != "" && !slices.Contains(cv.Parties, p.Corp) {
+			cv.Parties = append(cv.Parties, p.Corp)
 		}
 	}
-	return out, nil
+	if len(cv.Parties) > 1 {
+		cv.Supplier = cv.Parties[1]
+	}
+	var ms []string
+	_ = json.Unmarshal([]byte(row.String("milestones")), &ms) // none: no tranche
+	if amount := row.Int("amount_fen"); amount > 0 && len(ms) > 0 && cv.Supplier != "" {
+		cv.Tranches = []envelope.Tranche{{ID: "all", AmountFen: amount, Milestones: ms}}
+	}
+	return cv, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/xietong/xietong/shared/ledger"
 	"github.com/xietong/xietong/shared/ledger/envelope"
 	"github.com/xietong/xietong/shared/ledger/witness"
+	"github.com/xietong/xietong/shared/ledgerreq"
 	"github.com/xietong/xietong/shared/tables"
 )
 
@@ -47,12 +48,12 @@ func (st *stack) seedContract(versions int64) {
 func (st *stack) request(contract string, n int64) tables.Key {
 	st.t.Helper()
 	tid := tables.TenantKey(uni)
-	payload, _ := json.Marshal(contracts.LedgerRequest{Type: "contract.version", Corp: uni,
+	payload, _ := json.Marshal(ledgerreq.ContractVersion{Type: "contract.version", Corp: uni,
 		ContractID: contract, Version: n, SHA256: digestHex(n), Size: 100,
 		ContentType: "application/pdf", UploadedBy: uni + ":u1",
 		UploadedAt: time.Unix(1_764_749_700+n, 0)})
-	key := tables.Key{tid, contracts.LedgerMsgID(contract, n)}
-	cols := tables.Cols{"kind": contracts.LedgerKind, "state": "pending",
+	key := tables.Key{tid, ledgerreq.ContractMsgID(contract, n)}
+	cols := tables.Cols{"kind": ledgerreq.Kind, "state": "pending",
 		"payload": string(payload)}
 	if _, err := st.db.Create(context.Background(), tables.Outbox.Name, key, cols); err != nil {
 		st.t.Fatal(err)
@@ -140,7 +141,7 @@ func TestDrainRecordRequests(t *testing.T) {
 	in := &rowIntent{db: st.db, table: tables.Outbox.Name, key: v3, row: row,
 		set: tables.Cols{"state": stateSequencing}}
 	idx, err := st.svc.seq.AssignOnce(ctx, "outbox/"+tables.TenantKey(uni)+"/"+
-		contracts.LedgerMsgID(contractID, 3), [][]byte{entry}, in)
+		ledgerreq.ContractMsgID(contractID, 3), [][]byte{entry}, in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@
 //	                         (bbolt file and directory in t.TempDir), over the
 //	                         in-memory store, and Tessera v1.0.4's POSIX
 //	                         driver in t.TempDir; same entries, batches,
-//	                         writers; metrics ratio-emulators, ratio-memory
-//	                         (goal ≥ 1.0)
+//	                         writers; metrics ratio_vs_tessera (durable, goal
+//	                         >= 1.0) and memory_ratio_vs_tessera
 //	BenchmarkVerifyInclusion ns per inclusion proof verified at 2^20 entries:
 //	                         ledgerverify against transparency-dev/merkle's
 //	                         proof.VerifyInclusion; metric ratio (goal ≤ 1.0)

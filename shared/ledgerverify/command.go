@@ -1,6 +1,7 @@
 package ledgerverify
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
@@ -26,12 +27,17 @@ const Usage = `usage:
   ledger-verify receipt     -log-key K -receipt R -entry E [-digest sha256:...] [common]
   ledger-verify checkpoint  -log-key K -checkpoint C [common]
   ledger-verify consistency -log-key K -old C1 -new C2 -proof P [common]
+  ledger-verify replay      -log-key K -log L [common]
 
 Every check is offline. K is the log's note verifier key (or @file holding it).
 R is a c2sp.org/tlog-proof receipt (GET /api/ledger/receipts/{i}), E the entry's bytes
 (GET /api/ledger/entries/{i}), C a checkpoint note (GET /api/ledger/checkpoint) or a
 receipt carrying one, P a consistency proof (GET /api/ledger/proof/consistency, or
-base64 hashes one a line).
+base64 hashes one a line). L is where replay reads the log: a directory holding a copy of
+the bucket's ledger/ objects (checkpoint, tile/...), or the function's URL ending in
+/api/ledger/; replay verifies the checkpoint, checks that every entry it covers hashes to
+its root, recomputes every contract result (consent, revenue settlements with carries,
+payment releases, first to file) and lists each entry whose recorded result differs.
 common flags:
   -witness W      cosignature/v1 verifier key of a witness (or @file); repeatable
   -k N            witnesses that must cosign (default: all given)
@@ -49,6 +55,7 @@ type command struct {
 	serviceKey                 string
 	receipt, entry, digest     string
 	checkpoint, old, new, prof string
+	logLoc                     string
 }
 
 // Main runs the ledger-verify command with args (without the program name)
@@ -83,7 +90,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 func parseCommand(args []string, stderr io.Writer) (*command, error) {
 	if len(args) == 0 {
-		return nil, errors.New("ledger-verify: want a mode: receipt, checkpoint or consistency")
+		return nil, errors.New(
+			"ledger-verify: want a mode: receipt, checkpoint, consistency or replay")
 	}
 	c := &command{mode: args[0], k: -1}
 	fs := flag.NewFlagSet("ledger-verify "+c.mode, flag.ContinueOnError)
@@ -136,6 +144,8 @@ func (c *command) modeFlags(fs *flag.FlagSet) map[string]*string {
 		file(&c.old, "old", "older checkpoint (or a receipt carrying it)")
 		file(&c.new, "new", "newer checkpoint (or a receipt carrying it)")
 		file(&c.prof, "proof", "consistency proof file")
+	case "replay":
+		file(&c.logLoc, "log", "log directory or URL (…/api/ledger/)")
 	default:
 		return nil
 	}
@@ -156,6 +166,8 @@ func (c *command) run() (*Report, error) {
 			return nil, err
 		}
 		return CheckCheckpoint(keys, cp)
+	case "replay":
+		return ReplayLog(context.Background(), keys, Source(c.logLoc))
 	default:
 		return c.runConsistency(keys)
 	}

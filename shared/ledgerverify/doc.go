@@ -2,7 +2,9 @@
 // out: receipts (c2sp.org/tlog-proof, as GET /api/ledger/receipts/{i}
 // serves them) against the entry bytes (GET /api/ledger/entries/{i}),
 // checkpoints with their witness cosignatures, and consistency between two
-// checkpoints. It is the logic of the ledger-verify command.
+// checkpoints; and it replays a whole log (ReplayLog, from a directory or
+// the function's URL), recomputing every contract result with package
+// rules. It is the logic of the ledger-verify command.
 //
 // The decision is always ledger.VerifyReceipt's, ledger.OpenCheckpoint's or
 // ledger.VerifyConsistency's; this package adds the diagnosis. A failed

@@ -114,7 +114,7 @@ func ParseKeys(logVKey string, witnessVKeys []string, k int) (Keys, error) {
 
 // Report says what a successful verification established.
 type Report struct {
-	// What was checked: "receipt", "checkpoint" or "consistency".
+	// What was checked: "receipt", "checkpoint", "consistency" or "replay".
 	Kind   string
 	Origin string
 	Size   uint64
@@ -148,6 +148,9 @@ func (r *Report) String() string {
 	}
 	line("checkpoint", "size %d root %s", r.Size, b64(r.Root))
 	line("witnesses", "%s", r.witnessLine())
+	if r.Kind == "replay" {
+		line("entries", "%d replayed, every contract result reproduced", r.Size)
+	}
 	if r.Kind != "receipt" {
 		return b.String()
 	}

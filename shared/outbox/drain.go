@@ -59,6 +59,12 @@ type Config struct {
 	Now func() time.Time
 	// ID names this drainer in the rows it claims; empty means random.
 	ID string
+	// Chats answers for the chats of KindChatSync rows; without it they are
+	// dropped.
+	Chats ChatSource
+	// Events answers for the calendar events of KindCalendar rows; without
+	// it they are dropped.
+	Events EventSource
 }
 
 // sender is what a Drainer holds per organization.
@@ -170,6 +176,9 @@ func (prepaidRobots) AdmitRobot(context.Context, string, time.Time) (time.Durati
 
 // Corps returns the organizations the drainer serves, sorted.
 func (d *Drainer) Corps() []string { return slices.Clone(d.corps) }
+
+// Store returns the store the drainer reads and writes.
+func (d *Drainer) Store() *tables.Store { return d.store }
 
 // Report counts what a drain did.
 type Report struct {

@@ -13,8 +13,9 @@ import (
 
 // FromEnv builds the notify function's Drainer from the environment, read
 // through getenv once: the Tablestore variables (tables.ConfigFromEnv),
-// DINGTALK_OAPI_BASE, DINGTALK_API_BASE and DINGTALK_APPS.
-func FromEnv(getenv func(string) string) (*Drainer, error) {
+// DINGTALK_OAPI_BASE, DINGTALK_API_BASE and DINGTALK_APPS. Each edit may
+// complete the config (its Store is set), typically with Chats and Events.
+func FromEnv(getenv func(string) string, edits ...func(*Config) error) (*Drainer, error) {
 	ends, err := dingtalk.EndpointsFromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -27,8 +28,13 @@ func FromEnv(getenv func(string) string) (*Drainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewDrainer(Config{Store: store, Apps: apps,
-		Options: dingtalk.Options{Endpoints: ends}})
+	cfg := Config{Store: store, Apps: apps, Options: dingtalk.Options{Endpoints: ends}}
+	for _, edit := range edits {
+		if err := edit(&cfg); err != nil {
+			return nil, fmt.Errorf("outbox: config: %w", err)
+		}
+	}
+	return NewDrainer(cfg)
 }
 
 // Timer is the notify function's timer handler: one drain of every

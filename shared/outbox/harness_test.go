@@ -259,5 +259,8 @@ func (s *stack) drainUntilSettled(rounds int, step time.Duration, ds ...*outbox.
 		}
 		s.clock.Advance(step)
 	}
+	for _, r := range s.rows(univ) {
+		s.t.Logf("%v %s %s", r.Key[1], r.String("state"), r.String("reason"))
+	}
 	s.t.Fatalf("rows still open after %d rounds: %v", rounds, s.states(univ))
 }

@@ -13,6 +13,17 @@
 // second message.
 //
 // Per-user limits and digests are described on TableBudget and Drainer.
+//
+// Besides notices, robots and DINGs, rows reach group chats (KindChat) and
+// keep things in DingTalk in step with xietong's state: a project's group
+// chat (KindChatSync) and a milestone review's calendar event
+// (KindCalendar). Those rows carry only a key; when one runs, the drainer
+// asks its ChatSource or EventSource what the chat or event should be, and
+// serializes the changes of one key under a lock on its registry row
+// ("c/..." or "e/..." in the Outbox table, which keeps the DingTalk id), so
+// that rows in any order, repeated or retried, converge on the current
+// state and create a chat or event once. Calls DingTalk cannot deduplicate
+// (chat messages, DINGs) are marked sent before the call (sendOnce).
 package outbox
 
 import (
@@ -47,6 +58,21 @@ const (
 	KindDing Kind = "ding"
 	// KindRobot is a markdown message to a group robot, mentioning Users.
 	KindRobot Kind = "robot"
+	// KindChat is a message from the app to the group chat Chat (or the chat
+	// created for ChatKey): an action card when Link is set, else markdown.
+	// Users must be empty: the chat's members read it.
+	KindChat Kind = "chat"
+	// KindChatSync keeps the group chat of ChatKey in step with what the
+	// drainer's ChatSource wants it to be: the first creates the chat, later
+	// ones add and remove members. Every sync reads the wanted state when it
+	// runs, so their order does not matter and a repeat changes nothing. A
+	// sync with a Body posts it to the chat (like KindChat) once the change
+	// is made, so that "X joined" reaches X.
+	KindChatSync Kind = "chat_sync"
+	// KindCalendar keeps the DingTalk calendar event of EventKey in step with
+	// what the drainer's EventSource wants: the first creates the event in
+	// its organizer's calendar, later ones update the same event.
+	KindCalendar Kind = "calendar"
 
 	kindDigest Kind = "digest" // a user's day of over-budget notices
 )
@@ -77,6 +103,15 @@ type Message struct {
 	// Robot names the app's group robot (dingtalk.App.Robots) for KindRobot;
 	// empty means the app's only robot.
 	Robot string
+	// Chat is the DingTalk group chat id (chatid) a KindChat message goes to.
+	Chat string
+	// ChatKey names a chat kept by KindChatSync rows ("project/<corp>/<id>");
+	// a KindChat message may name its chat so instead of by Chat, and waits
+	// until the chat exists.
+	ChatKey string
+	// EventKey names the calendar event a KindCalendar row keeps
+	// ("milestone/<corp>/<project>/<id>").
+	EventKey string
 	// DedupeKey identifies the notification: a second Enqueue with the same
 	// key in the same Corp writes nothing, so callers derive it from the
 	// event ("task-assigned/T-42/v7"), never from time.
@@ -92,6 +127,9 @@ const (
 	colBody    = "body"
 	colLink    = "link"
 	colRobot   = "robot"
+	colChat    = "chat"
+	colChatKey = "chat_key"
+	colEventKy = "event_key"
 	colDedupe  = "dedupe_key"
 	colState   = "state"
 	colAttempt = "attempts"
@@ -147,8 +185,10 @@ func Enqueue(ctx context.Context, store *tables.Store, m Message) (string, error
 	users, _ := json.Marshal(m.Users)
 	_, err := store.Create(ctx, tables.Outbox.Name, tables.Key{tables.TenantKey(m.Corp), id},
 		tables.Cols{colKind: rowKind, colType: string(m.Kind), colUsers: string(users),
-			colTitle: m.Title, colBody: m.Body, colLink: m.Link, colRobot: m.Robot,
-			colDedupe: m.DedupeKey, colState: StatePending, colAttempt: int64(0),
+			colTitle: m.Title, colBody: m.Body, colLink: m.Link, colRobot: m.Robot, colChat: m.Chat,
+			colChatKey: m.ChatKey,
+			colEventKy: m.EventKey,
+			colDedupe:  m.DedupeKey, colState: StatePending, colAttempt: int64(0),
 			colDue: int64(0), colCreated: time.Now().UnixMilli()})
 	if err != nil && !errors.Is(err, tables.ErrExists) {
 		return "", fmt.Errorf("outbox: enqueue %q: %w", m.DedupeKey, err)
@@ -186,6 +226,19 @@ func (m Message) validate() error {
 		if m.Body == "" {
 			return errors.New("a robot message needs a body")
 		}
+	case KindChat:
+		return m.checkChat()
+	case KindChatSync:
+		if m.ChatKey == "" || m.Chat != "" {
+			return errors.New("a chat sync needs a chat key and no chat id")
+		}
+		if m.Body != "" {
+			return m.checkChat()
+		}
+	case KindCalendar:
+		if m.EventKey == "" {
+			return errors.New("a calendar row needs an event key")
+		}
 	default:
 		return fmt.Errorf("unknown kind %q", m.Kind)
 	}
@@ -199,6 +252,11 @@ func (m Message) checkUsers() error {
 		limit = MaxDingUsers
 	case KindRobot:
 		limit = 1000
+	case KindChat, KindChatSync, KindCalendar:
+		if len(m.Users) > 0 {
+			return errors.New("a chat message takes no users: the chat's members read it")
+		}
+		return nil
 	}
 	if len(m.Users) > limit || (len(m.Users) == 0 && m.Kind != KindRobot) {
 		return fmt.Errorf("%d users, want 1 to %d", len(m.Users), limit)
@@ -279,7 +337,8 @@ func joinNonEmpty(a, b string) string {
 func messageOf(corp string, r *tables.Row) (Message, error) {
 	m := Message{Corp: corp, Kind: Kind(r.String(colType)), Title: r.String(colTitle),
 		Body: r.String(colBody), Link: r.String(colLink), Robot: r.String(colRobot),
-		DedupeKey: r.String(colDedupe)}
+		Chat: r.String(colChat), ChatKey: r.String(colChatKey),
+		EventKey: r.String(colEventKy), DedupeKey: r.String(colDedupe)}
 	if err := json.Unmarshal([]byte(r.String(colUsers)), &m.Users); err != nil {
 		return m, fmt.Errorf("users: %w", err)
 	}

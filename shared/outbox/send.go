@@ -34,9 +34,15 @@ func (d *Drainer) deliver(ctx context.Context, s *sender, r *tables.Row,
 	case kindDigest:
 		return d.sendDigest(ctx, s, r, m, attempt)
 	case KindDing:
-		return sendDing(ctx, s, m)
+		return sendOnce(ctx, s, r, func() outcome { return sendDing(ctx, s, m) })
 	case KindRobot:
 		return d.sendRobot(ctx, s, r, m)
+	case KindChat:
+		return d.sendChat(ctx, s, r, m)
+	case KindChatSync:
+		return d.syncChat(ctx, s, r, m)
+	case KindCalendar:
+		return d.syncEvent(ctx, s, m)
 	}
 	return outcome{err: fmt.Errorf("outbox: row %q: unknown type %q", r.Key.String(), m.Kind),
 		final: true}
@@ -120,10 +126,9 @@ func noticeState(results map[string]string, attempt int64) (string, string) {
 }
 
 // sendDing sends a DING as the app's robot (for an internal app, robotCode is
-// its AppKey).
-//
-// TODO(#6): DINGs skip the content markers, so a drainer that dies between
-// the send and the record makes the next one DING again.
+// its AppKey). It runs under sendOnce: a drainer that dies between the send
+// and the record leaves a marker, and the next one records the row instead
+// of DINGing again.
 func sendDing(ctx context.Context, s *sender, m Message) outcome {
 	res, err := s.notice.SendDing(ctx, m.ding(s.app.AppKey))
 	if err != nil {

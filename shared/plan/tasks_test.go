@@ -104,7 +104,8 @@ func TestActivityTrail(t *testing.T) {
 		`u-lead project.create project p1:  → name=Campus network upgrade`,
 		`u-lead member.add member u-lead:  → role=lead`,
 		`u-lead member.add member u-sup:  → role=supplier corp=dingacmecorp`,
-		`u-lead task.create task T-1:  → title="Install APs" status=todo estimate=240 due=2026-12-05`,
+		`u-lead task.create task T-1:  → title="Install APs" status=todo estimate=240 ` +
+			`due=2026-12-05`,
 		`u-lead task.assign task T-1:  → u-sup`,
 		`u-sup task.status task T-1: todo → doing`,
 		`u-sup task.update task T-1: estimate=240 → estimate=300`,

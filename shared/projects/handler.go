@@ -61,6 +61,8 @@ func (s *Service) routes() []route {
 		{pattern: "POST " + p + "/milestones", h: s.addMilestone},
 		{pattern: "PATCH " + p + "/milestones/{mid}", h: s.editMilestone},
 		{pattern: "POST " + p + "/milestones/{mid}/accept", h: s.acceptMilestone},
+		{pattern: "POST " + p + "/approval", h: s.startApproval},
+		{pattern: "GET " + p + "/approval", h: s.getApproval},
 		{pattern: "GET /api/views/executive", h: s.executive},
 		{pattern: "GET /api/views/department", h: s.department},
 	}

@@ -74,8 +74,12 @@ func (s *Service) addMember(w http.ResponseWriter, r *http.Request, c caller) er
 			return nil, planErr(err)
 		}
 		pr := l.Plan.Project()
-		if _, err := s.db.Create(ctx, tables.Member.Name, memberKey(pr.Org.Corp, pr.ID, m.User),
-			memberCols(m)); err != nil {
+		err = s.rosterWrite(ctx, pr.Org.Corp, pr.ID, func() error {
+			_, err := s.db.Create(ctx, tables.Member.Name,
+				memberKey(pr.Org.Corp, pr.ID, m.User), memberCols(m))
+			return err
+		})
+		if err != nil {
 			if errors.Is(err, tables.ErrExists) {
 				return nil, apiErr(http.StatusConflict, "exists", "already a member")
 			}
@@ -84,6 +88,8 @@ func (s *Service) addMember(w http.ResponseWriter, r *http.Request, c caller) er
 		s.after(ctx, c, l.Plan, acts, nil)
 		s.notifyMembers(ctx, c, l.Plan, []plan.Member{m}, "member.added",
 			"你已加入项目："+pr.Name, "角色："+string(m.Role), "v1")
+		s.syncChat(ctx, pr, "add/"+m.User+"/"+strconv.FormatInt(s.now().UnixNano(), 36),
+			"新成员加入："+m.Name, m.Name+" 以 "+string(m.Role)+" 角色加入项目")
 		return s.memberJSON(ctx, s.viewer(ctx, c), m, 1), nil
 	})
 }
@@ -129,8 +135,12 @@ func (s *Service) setRole(w http.ResponseWriter, r *http.Request, c caller) erro
 	m := member(l.Plan, uid)
 	pr := l.Plan.Project()
 	if len(acts) > 0 {
-		nv, err := s.db.Update(ctx, tables.Member.Name, memberKey(pr.Org.Corp, pr.ID, uid), ver,
-			tables.Change{Set: tables.Cols{colRole: string(m.Role)}})
+		var nv int64
+		err := s.rosterWrite(ctx, pr.Org.Corp, pr.ID, func() (err error) {
+			nv, err = s.db.Update(ctx, tables.Member.Name, memberKey(pr.Org.Corp, pr.ID, uid),
+				ver, tables.Change{Set: tables.Cols{colRole: string(m.Role)}})
+			return err
+		})
 		if row, ok := tables.Current(err); ok {
 			return conflict(s.memberJSON(ctx, v, m, row.Ver()))
 		}
@@ -178,7 +188,9 @@ func (s *Service) removeMember(w http.ResponseWriter, r *http.Request, c caller)
 		return planErr(err)
 	}
 	pr := l.Plan.Project()
-	err = s.db.Delete(ctx, tables.Member.Name, memberKey(pr.Org.Corp, pr.ID, uid), ver)
+	err = s.rosterWrite(ctx, pr.Org.Corp, pr.ID, func() error {
+		return s.db.Delete(ctx, tables.Member.Name, memberKey(pr.Org.Corp, pr.ID, uid), ver)
+	})
 	if row, ok := tables.Current(err); ok {
 		return conflict(s.memberJSON(ctx, s.viewer(ctx, c), m, row.Ver()))
 	}
@@ -188,6 +200,8 @@ func (s *Service) removeMember(w http.ResponseWriter, r *http.Request, c caller)
 	s.after(ctx, c, l.Plan, acts, nil)
 	s.notifyMembers(ctx, c, l.Plan, []plan.Member{m}, "member.removed",
 		"你已被移出项目："+pr.Name, "", "v"+strconv.FormatInt(ver, 10))
+	s.syncChat(ctx, pr, "del/"+uid+"/"+strconv.FormatInt(s.now().UnixNano(), 36),
+		"成员离开："+m.Name, m.Name+" 已离开项目")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -59,11 +59,15 @@ func (s *Service) addMilestone(w http.ResponseWriter, r *http.Request, c caller)
 		if err != nil {
 			return nil, planErr(err)
 		}
-		if _, err := s.db.Create(ctx, tables.Milestone.Name, tables.Key{tenant(corp), id, m.ID},
-			milestoneCols(m)); err != nil {
+		if err := s.rosterWrite(ctx, corp, id, func() error {
+			_, err := s.db.Create(ctx, tables.Milestone.Name, tables.Key{tenant(corp), id, m.ID},
+				milestoneCols(m))
+			return err
+		}); err != nil {
 			return nil, err
 		}
 		s.milestoneChanged(r, c, l, acts, m, "里程碑已创建")
+		s.syncEvent(ctx, l.Plan.Project(), m, "created")
 		return milestoneJSON(m, 0), nil
 	})
 }
@@ -109,11 +113,19 @@ func (s *Service) editMilestone(w http.ResponseWriter, r *http.Request, c caller
 	if err != nil {
 		return err
 	}
+	old := m.Due
 	m, acts, err := l.Plan.EditMilestone(s.actor(c), m.ID, e)
 	if err != nil {
 		return planErr(err)
 	}
-	return s.saveMilestone(w, r, c, l, m, req.Ver, acts, "里程碑已更新")
+	if err := s.saveMilestone(w, r, c, l, m, req.Ver, acts, "里程碑已更新"); err != nil {
+		return err
+	}
+	if m.Due != old && len(acts) > 0 {
+		s.syncEvent(r.Context(), l.Plan.Project(), m,
+			"due/"+m.Due.String()+"/"+strconv.FormatInt(s.now().UnixNano(), 36))
+	}
+	return nil
 }
 
 func (s *Service) acceptMilestone(w http.ResponseWriter, r *http.Request, c caller) error {
@@ -133,7 +145,10 @@ func (s *Service) acceptMilestone(w http.ResponseWriter, r *http.Request, c call
 	if err != nil {
 		return planErr(err)
 	}
-	return s.saveMilestone(w, r, c, l, m, req.Ver, acts, "里程碑已验收")
+	pr := l.Plan.Project()
+	return s.rosterWrite(r.Context(), pr.Org.Corp, pr.ID, func() error {
+		return s.saveAcceptance(w, r, c, l, m, req.Ver, acts)
+	})
 }
 
 // saveMilestone writes m over the row at version ver and answers with it.
@@ -141,9 +156,12 @@ func (s *Service) saveMilestone(w http.ResponseWriter, r *http.Request, c caller
 	m plan.Milestone, ver int64, acts []plan.Activity, title string) error {
 	pr := l.Plan.Project()
 	if len(acts) > 0 {
-		_, err := s.db.Update(r.Context(), tables.Milestone.Name,
-			tables.Key{tenant(pr.Org.Corp), pr.ID, m.ID}, ver,
-			tables.Change{Set: milestoneCols(m)})
+		err := s.rosterWrite(r.Context(), pr.Org.Corp, pr.ID, func() error {
+			_, err := s.db.Update(r.Context(), tables.Milestone.Name,
+				tables.Key{tenant(pr.Org.Corp), pr.ID, m.ID}, ver,
+				tables.Change{Set: milestoneCols(m)})
+			return err
+		})
 		if row, ok := tables.Current(err); ok {
 			m.Ver = row.Ver()
 			return conflict(milestoneJSON(m, 0))
@@ -167,4 +185,6 @@ func (s *Service) milestoneChanged(r *http.Request, c caller, l *Loaded, acts []
 	s.notifyMembers(ctx, c, l.Plan, others(l.Plan.Members(), c.uid), "milestone",
 		title+"："+m.Title, pr.Name+" · 截止 "+m.Due.String(),
 		m.ID+"/v"+strconv.FormatInt(m.Ver, 10))
+	s.announce(ctx, pr, title+"："+m.Title, "截止 "+m.Due.String(),
+		"milestone/"+m.ID+"/v"+strconv.FormatInt(m.Ver, 10))
 }

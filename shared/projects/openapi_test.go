@@ -85,6 +85,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 func TestOpenAPIResponses(t *testing.T) {
 	s := loadSpec(t)
 	st := newStack(t)
+	st.withApprovals()
 	st.portfolio()
 	d := st.demoProject("文档")
 	path := projectPath(d)
@@ -113,7 +114,9 @@ func TestOpenAPIResponses(t *testing.T) {
 		{appsLead, "POST", path + "/milestones/M-1/accept", AcceptRequest{Ver: 2}},
 		{president, "GET", "/api/views/executive?groupBy=status,year&drill=true", nil},
 		{itDirector, "GET", "/api/views/department", nil},
-		{appsLead, "POST", path + "/archive", VersionRequest{Ver: 3}},
+		{appsLead, "POST", path + "/approval", nil},
+		{dev1, "GET", path + "/approval", nil},
+		{appsLead, "POST", path + "/archive", VersionRequest{Ver: 4}},
 		{dev1, "PATCH", path, UpdateRequest{Ver: 9}},
 		{dev1, "POST", "/api/projects", map[string]any{"name": "x", "colour": "red"}},
 	}

@@ -203,8 +203,10 @@ func (s *Service) insert(ctx context.Context, c caller, pr plan.Project,
 	}
 	now := a.At.UTC().Truncate(1e6)
 	rec := Record{Project: p.Project(), CreatedBy: c.uid, CreatedAt: now, UpdatedAt: now, Ver: 1}
+	cols := projectCols(rec)
+	cols[colRosterGen] = int64(1) // no roster until the member rows are written
 	if _, err := s.db.Create(ctx, tables.Project.Name, projectKey(c.Corp, pr.ID),
-		projectCols(rec)); err != nil {
+		cols); err != nil {
 		return nil, err
 	}
 	var writes []tables.Write
@@ -214,7 +216,9 @@ func (s *Service) insert(ctx context.Context, c caller, pr plan.Project,
 	}
 	// TODO(#6): a failure here leaves a project row without members; the
 	// Idempotency-Key is released, so a retry creates another project.
-	if _, err := s.db.BatchWrite(ctx, writes); err != nil {
+	_, err = s.db.BatchWrite(ctx, writes)
+	s.rebuildRoster(ctx, c.Corp, pr.ID)
+	if err != nil {
 		return nil, err
 	}
 	sum := p.Summary(s.today())
@@ -222,6 +226,7 @@ func (s *Service) insert(ctx context.Context, c caller, pr plan.Project,
 	s.after(ctx, c, p, acts, s.store.WriteSummary(ctx, c.Corp, pr.ID, sum, s.today()))
 	s.notifyMembers(ctx, c, p, others(p.Members(), c.uid), "project.created",
 		"你已加入项目："+pr.Name, "由 "+c.user.Name+" 创建", "v1")
+	s.syncChat(ctx, p.Project(), "created", "项目已创建："+pr.Name, "由 "+c.user.Name+" 创建")
 	return s.detail(ctx, c, &Loaded{Plan: p, Record: rec, MemberVer: onesFor(p.Members())},
 		string(access.Lead))
 }

@@ -97,6 +97,9 @@ func FromEnv(getenv func(string) string) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if apps, err = AppsWithApprovals(apps, []byte(getenv("DINGTALK_APPS"))); err != nil {
+		return nil, err
+	}
 	return New(db, signer, apps, Config{})
 }
 

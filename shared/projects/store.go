@@ -70,7 +70,9 @@ const (
 //   - project (tid, project_id): the plan.Project fields, the counters that
 //     number milestones and tasks (next_milestone_no, next_task_no, raised
 //     with Increment so they never move ver), and the portfolio summary
-//     (written without ver, recomputed from the other rows when stale).
+//     (written without ver, recomputed from the other rows when stale), and
+//     the roster: a copy of the member and milestone rows, also written
+//     without ver and guarded by its own columns (see roster.go).
 //   - member (tid, project_id, uid): role, status "active", uidh, corp,
 //     user_id, name; uid is "corp:userid" and is the plan's user id.
 //   - milestone (tid, project_id, milestone_id) and task (tid, project_id,
@@ -80,6 +82,9 @@ const (
 // It is safe for concurrent use.
 type Store struct {
 	db *tables.Store
+	// beforeRosterWrite, when set (by tests), runs in each roster rebuild
+	// between reading the rows and writing the roster.
+	beforeRosterWrite func()
 }
 
 // NewStore returns a Store over db, which must know tables.All.
@@ -105,7 +110,13 @@ type Record struct {
 	UpdatedAt time.Time
 	Summary   *plan.Summary // nil until computed
 	SummaryOn plan.Date     // the day Summary was computed for
-	Ver       int64
+	// Roster is the row's copy of the project's members and milestones;
+	// nil when the row has none or it may be behind the member and
+	// milestone rows, which readers then read instead.
+	Roster *Roster
+	// ChatID is the project's DingTalk group chat, "" until it exists.
+	ChatID string
+	Ver    int64
 }
 
 // Loaded is a plan read from storage with the versions of its rows.
@@ -157,7 +168,7 @@ func recordFrom(row *tables.Row) (Record, error) {
 	}
 	r := Record{Project: pr, CreatedBy: row.String(colCreatedBy),
 		CreatedAt: fromMS(row.Int(colCreatedMS)), UpdatedAt: fromMS(row.Int(colUpdatedMS)),
-		Ver: row.Ver()}
+		Roster: rosterFrom(row), ChatID: row.String(colChatID), Ver: row.Ver()}
 	if js := row.String(colSummary); js != "" {
 		var sum plan.Summary
 		if err := json.Unmarshal([]byte(js), &sum); err == nil {

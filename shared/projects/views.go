@@ -3,6 +3,7 @@ package projects
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -215,7 +216,8 @@ func (s *Service) portfolio(ctx context.Context, corp string) ([]plan.Summary, e
 
 // summaries returns the portfolio summary of every project of corp from
 // the project rows (pages of up to 5,000), recomputing and storing those
-// not computed today.
+// not computed today. A project whose rows do not make a valid plan is left
+// out (and logged), so that one broken project does not hide the others.
 func (s *Service) summaries(ctx context.Context, corp string) ([]plan.Summary, error) {
 	stored, err := s.store.Summaries(ctx, corp)
 	if err != nil {
@@ -229,6 +231,11 @@ func (s *Service) summaries(ctx context.Context, corp string) ([]plan.Summary, e
 			continue
 		}
 		sum, err := s.store.refreshColumn(ctx, corp, ss.Project, today)
+		if errors.Is(err, plan.ErrInvalid) {
+			runtime.Logger(ctx).Warn("portfolio", "corp", corp, "project", ss.Project,
+				"error", err)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

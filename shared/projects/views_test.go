@@ -214,7 +214,7 @@ func TestPortfolioKeptOnWrite(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	if err := st.db.Delete(ctx, tables.Counter.Name, portfolioKey(uni, shardOf(p.Project.ID)),
+	if err := st.db.Delete(ctx, tables.Portfolio.Name, portfolioKey(uni, shardOf(p.Project.ID)),
 		0); err != nil {
 		t.Fatal(err)
 	}
@@ -229,5 +229,28 @@ func TestPortfolioKeptOnWrite(t *testing.T) {
 	}
 	if _, reads := view(""); reads != 3 {
 		t.Errorf("next day, second view read %d times, want 3", reads)
+	}
+}
+
+// TestExecutiveViewSkipsBrokenProject checks that a project row that makes
+// no valid plan (here one with only a name) is left out of the portfolio
+// instead of failing the executive view of the whole organization.
+func TestExecutiveViewSkipsBrokenProject(t *testing.T) {
+	st := newStack(t)
+	st.portfolio()
+	if _, err := st.db.Create(context.Background(), tables.Project.Name,
+		projectKey(uni, "P-BROKEN"), tables.Cols{colName: "broken"}); err != nil {
+		t.Fatal(err)
+	}
+	st.as(president)
+	var v ExecutiveView
+	st.must(president, "GET", "/api/views/executive?drill=true", nil, http.StatusOK, &v)
+	for _, it := range v.Items {
+		if it.ID == "P-BROKEN" {
+			t.Errorf("the broken project is in the portfolio: %+v", it)
+		}
+	}
+	if v.Total.Projects != 4 {
+		t.Errorf("portfolio of %d projects, want the 4 valid ones", v.Total.Projects)
 	}
 }

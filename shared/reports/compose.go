@@ -70,6 +70,7 @@ func (c *composer) jobs() []job {
 				}})
 			}
 		}
+		out = append(out, c.groupJobs()...)
 	case Monthly:
 		for _, uid := range c.staff.Executives {
 			out = append(out, job{AudienceExecutive + ":" + uid, func() (*draft, error) {

@@ -48,11 +48,13 @@ func (s *Service) deliver(ctx context.Context, d *draft) (Report, error) {
 func dedupeKey(r Report) string { return r.Corp + "/" + r.DedupeKey() }
 
 // message is the outbox message of r, sent through the app of the
-// recipient's own organization.
-//
-// TODO(#8): weekly project reports could also go to the project's group
-// through its robot (outbox.KindRobot) once projects name their groups.
+// recipient's own organization; a group report goes to its chat through
+// the app of the reporting organization.
 func message(r Report) outbox.Message {
+	if r.Audience == AudienceGroup {
+		return outbox.Message{Corp: r.Corp, Kind: outbox.KindChat, Chat: r.User,
+			Title: r.Title, Body: r.Body, Link: r.Link, DedupeKey: dedupeKey(r)}
+	}
 	corp, user, ok := strings.Cut(r.User, ":")
 	if !ok {
 		corp, user = r.Corp, r.User

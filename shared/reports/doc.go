@@ -6,15 +6,20 @@
 //   - weekly, per project lead and per department manager: progress against
 //     plan and baseline, milestones at risk with a projected finish from
 //     the critical path and the recent velocity, overdue tasks, hours
-//     logged per member, supplier deliverables due;
+//     logged per member, supplier deliverables due; and per open project
+//     with a group chat (chat_id on the project row), the project's part
+//     to that chat as an outbox.KindChat message;
 //   - monthly, per executive: the portfolio by status, department and
 //     budget band, budgets against contract amounts, projects started and
-//     finished.
+//     finished, and supplier performance from the ledger's evaluations
+//     (count, average and lowest score, links to the entries).
 //
 // A run (Service.Run, behind the timers and POST
 // /api/reports/{corp}/{kind}) reads the organization's rows in one range
-// read per table, every project at once, rebuilds the plans, and writes one
-// Report per recipient: its PNG charts and its content in OSS (charts are
+// read per table, every project at once (members, milestones and the group
+// chat come with the project rows, from the roster that shared/projects
+// keeps there; a project without a current roster costs its member and
+// milestone rows), rebuilds the plans, and writes one Report per recipient: its PNG charts and its content in OSS (charts are
 // linked by presigned URLs valid for Config.LinkTTL, 7 days by default), a
 // snapshot row in the report table (GET /api/reports/{corp}/snapshots/{id}
 // returns the content exactly as sent), and a notification in the outbox

@@ -15,18 +15,14 @@ import (
 )
 
 // FromEnv builds a Service from the function's environment: Tablestore
-// (tables.ConfigFromEnv), OSS (blob.ConfigFromEnv), XT_SESSION_KEY, and
+// (tables.StoreFromEnv), OSS (blob.StoreFromEnv), XT_SESSION_KEY, and
 // DINGTALK_APPS for the organizations the timers report on.
 func FromEnv(getenv func(string) string) (*Service, error) {
 	db, err := tables.StoreFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	bcfg, err := blob.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
-	files, err := blob.New(bcfg)
+	files, err := blob.StoreFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -88,8 +84,8 @@ func (s *Service) Timer(ctx context.Context, ev runtime.TimerEvent) error {
 		runtime.Logger(ctx).Info("report run", "corp", corp, "kind", k, "period",
 			res.Period, "recipients", res.Recipients, "served", res.Served,
 			"skipped", res.Skipped, "refused", res.Refused, "done", res.Done,
-			"already", res.Already,
-			"rows_read", res.RowsRead, "error", err)
+			"already", res.Already, "rows_read", res.RowsRead,
+			"unreadable", res.Unreadable, "error", err)
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -135,7 +136,28 @@ func seedClosed(t *testing.T) *plan.Plan {
 	return newBuilder(t, pr, uni+":u-finance-head").p
 }
 
-// seed writes the three projects and the portal's supplier contract.
+// evaluation writes a supplier evaluation index row of the ledger, in the
+// shape the ledger writes it.
+func (st *stack) evaluation(t *testing.T, supplierCorp, name string, index, score int64,
+	at plan.Date) {
+	t.Helper()
+	key := tables.Key{tables.TenantKey(uni), EvaluationKind,
+		fmt.Sprintf("%s/%020d", supplierCorp, index)}
+	_, err := st.db.Create(context.Background(), tables.LedgerIndex.Name, key, tables.Cols{
+		"supplier": name, "score": score, "contract_id": "c-portal-1", "index": index,
+		"at_ms": noon(at).UnixMilli(), "evaluator_corp": uni})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// portalChat is the group chat of the portal project.
+const portalChat = "chat-portal-0001"
+
+// seed writes the three projects (the portal with a group chat), the
+// portal's supplier contract and the
+// supplier evaluations: two of Acme and one of another supplier in
+// November, and one of Acme in October that the November report leaves out.
 func (st *stack) seed(t *testing.T) {
 	ctx := context.Background()
 	for _, p := range []*plan.Plan{seedPortal(t), seedInfra(t), seedClosed(t)} {
@@ -152,4 +174,17 @@ func (st *stack) seed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	key := tables.Key{tables.TenantKey(uni), "p-portal"}
+	row, err := st.db.Get(ctx, tables.Project.Name, key)
+	if err == nil {
+		_, err = st.db.Update(ctx, tables.Project.Name, key, row.Ver(),
+			tables.Change{Set: tables.Cols{"chat_id": portalChat}})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.evaluation(t, sup, "阿克米科技", 12, 90, day(11, 28))
+	st.evaluation(t, sup, "阿克米科技", 7, 75, day(11, 3))
+	st.evaluation(t, sup, "阿克米科技", 3, 20, day(10, 30))
+	st.evaluation(t, "dingother", "其他供应商", 9, 60, day(11, 15))
 }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,9 +29,18 @@ type orgData struct {
 	LogsFrom plan.Date
 	Plans    []*plan.Plan               // by project id
 	Records  map[string]projects.Record // by project id
-	Names    map[string]string          // uid → name, from the member rows
+	Names    map[string]string          // uid → name, from the members
 	// Contracts lists the organization's contracts, by project.
 	Contracts map[string][]contractRow
+	// Evaluations are the organization's supplier evaluations in the
+	// ledger, read for monthly reports only.
+	Evaluations []evaluation
+	// Chats are the group chats of projects that have one, by project id,
+	// from the chat_id column of the project rows.
+	Chats map[string]string
+	// Unreadable lists the projects whose rows do not make a valid plan,
+	// with the reason; reports leave them out.
+	Unreadable []string
 }
 
 // contractRow is what reports read of a contract row.
@@ -43,22 +54,49 @@ type contractRow struct {
 	Milestones []string
 }
 
-// counter counts the Tablestore rows a run reads.
-type counter struct{ n atomic.Int64 }
+// counter counts the Tablestore rows a run reads, in all and by table.
+type counter struct {
+	n       atomic.Int64
+	mu      sync.Mutex
+	byTable map[string]int64
+}
 
-func (c *counter) add(n int) { c.n.Add(int64(n)) }
+func (c *counter) add(table string, n int) {
+	c.n.Add(int64(n))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byTable == nil {
+		c.byTable = map[string]int64{}
+	}
+	c.byTable[table] += int64(n)
+}
+
+// tables returns the rows read by table.
+func (c *counter) tables() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.byTable)
+}
 
 // loader reads one organization's rows in a few range reads per table
-// (every project at once), then rebuilds each plan.
+// (every project at once), then rebuilds each plan. Members and milestones
+// come from the roster on each project row (projects.Record.Roster); only
+// projects whose row has no current roster cost their member and
+// milestone rows.
 //
-// TODO(#8): the member, milestone, work log and baseline columns are
-// decoded here as shared/projects writes them; a bulk loader exported by
-// projects.Store would keep one decoder per row.
+// TODO(#8): the task, work log and baseline columns are decoded here as
+// shared/projects writes them; a bulk loader exported by projects.Store
+// would keep one decoder per row.
 type loader struct {
 	db    *tables.Store
 	store *projects.Store
 	rows  *counter
 }
+
+// fallbackPerProject is how many projects without a current roster are
+// read one range each; more than that read the organization's member and
+// milestone tables whole.
+const fallbackPerProject = 16
 
 type parts struct {
 	members    []plan.Member
@@ -76,16 +114,32 @@ func (l *loader) load(ctx context.Context, corp string, today,
 	if err != nil {
 		return nil, err
 	}
-	l.rows.add(len(recs))
+	l.rows.add(tables.Project.Name, len(recs))
 	o := &orgData{Corp: corp, Today: today, LogsFrom: logsFrom,
-		Records: map[string]projects.Record{}, Names: map[string]string{}}
-	by := map[string]*parts{}
+		Records: map[string]projects.Record{}, Names: map[string]string{},
+		Chats: map[string]string{}}
+	by, stale := map[string]*parts{}, map[string]*parts{}
 	for _, r := range recs {
-		o.Records[r.Project.ID] = r
-		by[r.Project.ID] = &parts{}
+		id, pt := r.Project.ID, &parts{}
+		o.Records[id], by[id] = r, pt
+		if r.ChatID != "" {
+			o.Chats[id] = r.ChatID
+		}
+		if r.Roster == nil {
+			stale[id] = pt
+			continue
+		}
+		pt.members = slices.Clone(r.Roster.Members)
+		pt.milestones = slices.Clone(r.Roster.Milestones)
+		for _, m := range pt.members {
+			o.name(m)
+		}
+	}
+	if err := l.fromRows(ctx, corp, stale, o); err != nil {
+		return nil, err
 	}
 	steps := []func(context.Context, string, map[string]*parts, *orgData) error{
-		l.members, l.milestones, l.tasks, l.workLogs, l.baselines}
+		l.tasks, l.workLogs, l.baselines}
 	for _, step := range steps {
 		if err := step(ctx, corp, by, o); err != nil {
 			return nil, err
@@ -97,7 +151,9 @@ func (l *loader) load(ctx context.Context, corp string, today,
 	for _, r := range recs {
 		p, err := restore(r.Project, by[r.Project.ID])
 		if err != nil {
-			return nil, fmt.Errorf("reports: load %q: %w", r.Project.ID, err)
+			// One broken project must not stop every report of the organization.
+			o.Unreadable = append(o.Unreadable, fmt.Sprintf("%s: %v", r.Project.ID, err))
+			continue
 		}
 		o.Plans = append(o.Plans, p)
 	}
@@ -110,7 +166,7 @@ func (l *loader) scan(ctx context.Context, table string, r tables.Range,
 		if err != nil {
 			return err
 		}
-		l.rows.add(1)
+		l.rows.add(table, 1)
 		if err := each(row); err != nil {
 			return err
 		}
@@ -130,9 +186,41 @@ func keyPart(k tables.Key, i int) string {
 	return ""
 }
 
-func (l *loader) members(ctx context.Context, corp string, by map[string]*parts,
+func (o *orgData) name(m plan.Member) {
+	if m.Name != "" {
+		o.Names[m.User] = m.Name
+	}
+}
+
+// fromRows reads the member and milestone rows of the projects in stale,
+// whose project rows carry no current roster: a range per project when
+// they are few, the organization's whole tables otherwise.
+func (l *loader) fromRows(ctx context.Context, corp string, stale map[string]*parts,
 	o *orgData) error {
-	return l.scan(ctx, tables.Member.Name, tenantRange(corp), func(r *tables.Row) error {
+	if len(stale) == 0 {
+		return nil
+	}
+	ranges := []tables.Range{tenantRange(corp)}
+	if len(stale) <= fallbackPerProject {
+		ranges = ranges[:0]
+		for _, id := range slices.Sorted(maps.Keys(stale)) {
+			ranges = append(ranges, tables.Range{Prefix: tables.Key{tables.TenantKey(corp), id}})
+		}
+	}
+	for _, rg := range ranges {
+		if err := l.members(ctx, rg, stale, o); err != nil {
+			return err
+		}
+		if err := l.milestones(ctx, rg, stale); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *loader) members(ctx context.Context, rg tables.Range, by map[string]*parts,
+	o *orgData) error {
+	return l.scan(ctx, tables.Member.Name, rg, func(r *tables.Row) error {
 		pt := by[keyPart(r.Key, 1)]
 		if pt == nil || r.String("status") != "active" {
 			return nil
@@ -140,16 +228,13 @@ func (l *loader) members(ctx context.Context, corp string, by map[string]*parts,
 		m := plan.Member{User: keyPart(r.Key, 2), Corp: r.String("corp"),
 			Name: r.String("name"), Role: plan.Role(r.String("role"))}
 		pt.members = append(pt.members, m)
-		if m.Name != "" {
-			o.Names[m.User] = m.Name
-		}
+		o.name(m)
 		return nil
 	})
 }
 
-func (l *loader) milestones(ctx context.Context, corp string, by map[string]*parts,
-	_ *orgData) error {
-	return l.scan(ctx, tables.Milestone.Name, tenantRange(corp), func(r *tables.Row) error {
+func (l *loader) milestones(ctx context.Context, rg tables.Range, by map[string]*parts) error {
+	return l.scan(ctx, tables.Milestone.Name, rg, func(r *tables.Row) error {
 		pt := by[keyPart(r.Key, 1)]
 		if pt == nil {
 			return nil

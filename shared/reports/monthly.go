@@ -65,7 +65,8 @@ func projectSpan(p *plan.Plan) (start, end plan.Date) {
 // wan writes fen as 万元 (10,000 CNY) with one decimal.
 func wan(fen int64) string { return fmt.Sprintf("%.1f万", float64(fen)/100/10000) }
 
-// monthlyReport writes an executive's monthly report of the portfolio.
+// monthlyReport writes an executive's monthly report of the portfolio and
+// of the suppliers' evaluations in the ledger.
 func (c *composer) monthlyReport(uid string) (*draft, error) {
 	d := c.newDraft(Monthly, AudienceExecutive, uid, "月度项目报告 "+c.period,
 		c.appURL+"/views/executive")
@@ -114,8 +115,8 @@ func (c *composer) monthlyReport(uid string) (*draft, error) {
 	d.figure("budget_fen", f.budget)
 	d.figure("contract_fen", f.contract)
 	d.figure("over_budget", int64(len(f.over)))
+	c.supplierLines(d)
 	d.charts = append(d.charts, chart{Name: "status.png", Caption: "项目状态", PNG: png})
-	// TODO(#8): supplier performance from the ledger's evaluations.
 	return d, nil
 }
 

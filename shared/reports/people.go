@@ -58,7 +58,7 @@ func (l *loader) staff(ctx context.Context, dir *directory.Directory,
 	if err != nil {
 		return nil, err
 	}
-	l.rows.add(len(depts))
+	l.rows.add(tables.Dept.Name, len(depts))
 	kids := map[int64][]int64{}
 	for _, d := range depts {
 		if d.Active {
@@ -70,7 +70,7 @@ func (l *loader) staff(ctx context.Context, dir *directory.Directory,
 		if err != nil {
 			return nil, err
 		}
-		l.rows.add(1)
+		l.rows.add(tables.User.Name, 1)
 		if !u.Active || u.Kind == directory.KindExternal {
 			continue
 		}

@@ -27,6 +27,11 @@ type Result struct {
 	Already bool `json:"already"`
 	// RowsRead counts the Tablestore rows this run read.
 	RowsRead int64 `json:"rowsRead"`
+	// RowsByTable splits RowsRead by table, the profile of a run's reads.
+	RowsByTable map[string]int64 `json:"rowsByTable,omitempty"`
+	// Unreadable lists the projects left out because their rows do not
+	// make a valid plan, each with the reason.
+	Unreadable []string `json:"unreadable,omitempty"`
 }
 
 // Progress states.
@@ -57,7 +62,7 @@ func (s *Service) readProgress(ctx context.Context, corp string, k Kind,
 	if err != nil {
 		return progress{}, err
 	}
-	rows.add(1)
+	rows.add(tables.Report.Name, 1)
 	return progress{State: row.String("state"), Cursor: row.String("cursor"),
 		Served: row.Int("served"), Attempts: row.Int("attempts"),
 		Started: fromMS(row.Int("started_ms"))}, nil
@@ -109,8 +114,9 @@ func (s *Service) Run(ctx context.Context, corp string, k Kind, at time.Time) (R
 	if err != nil {
 		return res, err
 	}
+	res.Unreadable = c.org.Unreadable
 	res, err = s.serve(ctx, c, prog, res)
-	res.RowsRead = rows.n.Load()
+	res.RowsRead, res.RowsByTable = rows.n.Load(), rows.tables()
 	return res, err
 }
 
@@ -131,6 +137,11 @@ func (s *Service) composer(ctx context.Context, corp string, k Kind, at time.Tim
 		staff: &dirStaff{Managers: map[string][]string{}}}
 	if k != Daily {
 		if c.staff, err = l.staff(ctx, s.dir, corp); err != nil {
+			return nil, err
+		}
+	}
+	if k == Monthly {
+		if org.Evaluations, err = l.evaluations(ctx, corp); err != nil {
 			return nil, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xietong/xietong/events"
 	"github.com/xietong/xietong/shared/runtime"
+	"github.com/xietong/xietong/shared/tables"
 )
 
 // timerEvent loads the fixture of one reports timer.
@@ -53,6 +54,9 @@ var wantReports = map[Kind]map[string][]string{
 			"成员工时：暂无数据"},
 		"dept:" + director: {"部门周报 2026-W50 · 李主任",
 			"项目 2 · 逾期任务 4 · 风险里程碑 2", "按状态：active 2"},
+		"group:" + portalChat: {"项目周报 2026-W50 · 门户改版", "**门户改版**（p-portal）",
+			"逾期任务 2", "供应商交付 T-6 供应商接口 截止 12-09", "近 7 天工时** 4.0h",
+			"![燃起图](", "![成员工时]("},
 		"dept:" + appsLead: {"部门周报 2026-W50 · 赵组长",
 			"项目 1 · 逾期任务 2 · 风险里程碑 1", "门户改版"},
 		"dept:" + infraLead: {"部门周报 2026-W50 · 张组长",
@@ -66,6 +70,11 @@ var wantReports = map[Kind]map[string][]string{
 			"预算合计 80.0万，合同金额合计 60.0万",
 			"合同超预算：门户改版（预算 50.0万，合同 60.0万）",
 			"本月完成：财务系统",
+			"**供应商评价**（账本记录）",
+			"- 阿克米科技：评价 2 次，平均 82.5 分，最低 75 分；条目 " +
+				"[#7](https://xietong.invalid/app/ledger/entries/7) " +
+				"[#12](https://xietong.invalid/app/ledger/entries/12)",
+			"- 其他供应商：评价 1 次，平均 60.0 分，最低 60 分；条目 [#9](",
 			"![项目状态]("},
 	},
 }
@@ -117,6 +126,13 @@ func TestTimersSendEachReportOnce(t *testing.T) {
 						t.Errorf("%s report of %s lacks %q:\n%s", k, who, s, r.Body)
 					}
 				}
+				if strings.HasPrefix(who, AudienceGroup+":") {
+					if r.Kind != "chat" || len(r.Users) != 0 || r.Link == "" {
+						t.Errorf("%s report of %s: kind %q users %v link %q, want a chat"+
+							" message with a link", k, who, r.Kind, r.Users, r.Link)
+					}
+					continue
+				}
 				_, user, _ := strings.Cut(strings.SplitN(who, ":", 2)[1], ":")
 				if len(r.Users) != 1 || r.Users[0] != user || r.Link == "" {
 					t.Errorf("%s report of %s: users %v link %q", k, who, r.Users, r.Link)
@@ -126,6 +142,9 @@ func TestTimersSendEachReportOnce(t *testing.T) {
 			// What lands in DingTalk: one notice per report, carrying its text.
 			st.drain(uni)
 			for who, texts := range wantReports[k] {
+				if strings.HasPrefix(who, AudienceGroup+":") {
+					continue // a chat's messages are not in a user's inbox
+				}
 				_, user, _ := strings.Cut(strings.SplitN(who, ":", 2)[1], ":")
 				n := 0
 				for _, e := range st.fake.Inbox(user) {
@@ -156,4 +175,28 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A project whose rows make no valid plan (here a bare project row, with
+// no organization and no lead) is left out and named in the result; the
+// other projects' reports go out.
+func TestUnreadableProjectIsLeftOut(t *testing.T) {
+	st := newStack(t, Config{})
+	st.seed(t)
+	_, err := st.db.Create(context.Background(), tables.Project.Name,
+		tables.Key{tables.TenantKey(uni), "P-BARE"}, tables.Cols{"name": "bare"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := start.AddDate(0, 0, 4) // Monday 2026-12-07
+	res, err := st.svc.Run(context.Background(), uni, Weekly, at)
+	if err != nil || !res.Done {
+		t.Fatalf("Run = %+v, %v; want done", res, err)
+	}
+	if len(res.Unreadable) != 1 || !strings.HasPrefix(res.Unreadable[0], "P-BARE: ") {
+		t.Errorf("Unreadable = %q, want P-BARE with its reason", res.Unreadable)
+	}
+	if res.Served != len(wantReports[Weekly]) {
+		t.Errorf("served %d weekly reports, want %d", res.Served, len(wantReports[Weekly]))
+	}
 }

@@ -305,10 +305,23 @@ var NoticeBudget = Table{
 	MaxVersions: 1,
 }
 
+// Portfolio holds each organization's portfolio for the executive view in
+// 16 shards (shard 0..15): per shard the summaries of the projects that hash
+// to it (entries, JSON by project id), the day the shard was last rebuilt
+// from the project rows (day, YYYY-MM-DD) and ver. Every project summary
+// write updates its entry; a rebuild repairs what a failed write left.
+var Portfolio = Table{
+	Name:        "portfolio",
+	Doc:         "per-organization project summaries for the executive view, in shards",
+	PrimaryKey:  []PKColumn{str("tid"), num("shard")},
+	TTL:         Forever,
+	MaxVersions: 1,
+}
+
 // All lists every table of the app, in creation order.
 var All = []Table{
 	Org, Dept, User, Member, Project, Milestone, Task, UserTask, Worklog,
 	Comment, Activity, Idem, Dedupe, Outbox, Contract, ContractVersion,
 	ContractUpload, Approval, LedgerSeq, LedgerEntry, LedgerIndex, Counter,
-	NoticeBudget, Baseline, Report,
+	NoticeBudget, Baseline, Report, Portfolio,
 }

@@ -17,9 +17,6 @@ const (
 	TypeIPPriority          Type = "ip.priority"
 )
 
-// TODO(#7): consent grants and revocations for personal data assets (issue
-// item 5) have no envelope type yet.
-
 // Body is the typed content of an envelope.
 type Body interface {
 	// Type returns the envelope type the body belongs to.
@@ -48,6 +45,10 @@ func newBody(t Type) (Body, error) {
 		return new(PaymentRelease), nil
 	case TypeIPPriority:
 		return new(IPPriority), nil
+	case TypeConsentGrant:
+		return new(ConsentGrant), nil
+	case TypeConsentRevocation:
+		return new(ConsentRevocation), nil
 	}
 	return nil, fmt.Errorf("envelope: type %q: unknown: %w", t, ErrInvalid)
 }
@@ -225,19 +226,32 @@ type Share struct {
 const TotalBPS = 10_000
 
 // DataUse records a metered use of a data asset by a consumer, with the
-// amount paid and the agreed revenue split.
+// amount paid and the agreed revenue split. Owner is the organization whose
+// asset it is (empty: the envelope's organization); the use needs the
+// owner's live consent grant. A party's payout below MinPayoutFen is carried
+// forward to a later settlement of the asset (0: everything is paid).
 type DataUse struct {
-	UseID     string     `json:"use_id"`
-	Asset     string     `json:"asset"`
-	Consumer  string     `json:"consumer"`
-	Purpose   string     `json:"purpose"`
-	AmountFen int64      `json:"amount_fen"`
-	Subject   Commitment `json:"subject,omitempty"`
-	Shares    []Share    `json:"shares"`
+	UseID        string     `json:"use_id"`
+	Owner        string     `json:"owner,omitempty"`
+	Asset        string     `json:"asset"`
+	Consumer     string     `json:"consumer"`
+	Purpose      string     `json:"purpose"`
+	AmountFen    int64      `json:"amount_fen"`
+	Subject      Commitment `json:"subject,omitempty"`
+	Shares       []Share    `json:"shares"`
+	MinPayoutFen int64      `json:"min_payout_fen,omitempty"`
 }
 
 // Type implements Body.
 func (*DataUse) Type() Type { return TypeDataUse }
+
+// OwnerOr returns the use's owner, or org (the envelope's) when not given.
+func (b *DataUse) OwnerOr(org string) string {
+	if b.Owner != "" {
+		return b.Owner
+	}
+	return org
+}
 
 // Validate implements Body.
 func (b *DataUse) Validate() error {
@@ -249,6 +263,14 @@ func (b *DataUse) Validate() error {
 		}
 	}
 	if err := checkFen("amount_fen", b.AmountFen); err != nil {
+		return err
+	}
+	if b.Owner != "" {
+		if err := checkID("owner", b.Owner); err != nil {
+			return err
+		}
+	}
+	if err := checkFen("min_payout_fen", b.MinPayoutFen); err != nil {
 		return err
 	}
 	if err := checkCommitment("subject", b.Subject, true); err != nil {
@@ -285,21 +307,30 @@ func CheckShares(shares []Share) error {
 	return nil
 }
 
-// Payout is one party's amount in a settlement.
+// Payout is one party's amount in a settlement: AmountFen is its share of
+// this use; CarriedInFen is what earlier settlements of the asset still owed
+// it; PaidFen is paid now and CarryFen stays owed, so that PaidFen +
+// CarryFen = AmountFen + CarriedInFen.
 type Payout struct {
-	Party     string `json:"party"`
-	BPS       int    `json:"bps"`
-	AmountFen int64  `json:"amount_fen"`
+	Party        string `json:"party"`
+	BPS          int    `json:"bps"`
+	AmountFen    int64  `json:"amount_fen"`
+	CarriedInFen int64  `json:"carried_in_fen,omitempty"`
+	PaidFen      int64  `json:"paid_fen,omitempty"`
+	CarryFen     int64  `json:"carry_fen,omitempty"`
 }
 
 // RevenueSettlement is the distribution of a data use's amount among the
-// parties of its rule; it is computed, never entered by hand.
+// parties of its rule; it is computed, never entered by hand. Asset and
+// MinPayoutFen are the use's; payouts below the minimum are carried.
 type RevenueSettlement struct {
-	UseID    string   `json:"use_id"`
-	UseIndex uint64   `json:"use_index"`
-	TotalFen int64    `json:"total_fen"`
-	Rule     Digest   `json:"rule"`
-	Payouts  []Payout `json:"payouts"`
+	UseID        string   `json:"use_id"`
+	UseIndex     uint64   `json:"use_index"`
+	Asset        string   `json:"asset,omitempty"`
+	TotalFen     int64    `json:"total_fen"`
+	MinPayoutFen int64    `json:"min_payout_fen,omitempty"`
+	Rule         Digest   `json:"rule"`
+	Payouts      []Payout `json:"payouts"`
 }
 
 // Type implements Body.
@@ -321,7 +352,7 @@ func (b *RevenueSettlement) Validate() error {
 		if err := checkID(fmt.Sprintf("payouts[%d].party", i), p.Party); err != nil {
 			return err
 		}
-		if err := checkFen(fmt.Sprintf("payouts[%d].amount_fen", i), p.AmountFen); err != nil {
+		if err := checkPayout(i, p); err != nil {
 			return err
 		}
 		sum += p.AmountFen
@@ -329,6 +360,26 @@ func (b *RevenueSettlement) Validate() error {
 	if sum != b.TotalFen {
 		return fmt.Errorf("envelope: payouts: sum to %d fen, want %d: %w",
 			sum, b.TotalFen, ErrInvalid)
+	}
+	return nil
+}
+
+func checkPayout(i int, p Payout) error {
+	field := fmt.Sprintf("payouts[%d]", i)
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"amount_fen", p.AmountFen}, {"carried_in_fen", p.CarriedInFen},
+		{"paid_fen", p.PaidFen}, {"carry_fen", p.CarryFen},
+	} {
+		if err := checkFen(field+"."+f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if p.PaidFen+p.CarryFen != p.AmountFen+p.CarriedInFen {
+		return fmt.Errorf("envelope: %s: paid %d + carry %d is not amount %d + carried %d: %w",
+			field, p.PaidFen, p.CarryFen, p.AmountFen, p.CarriedInFen, ErrInvalid)
 	}
 	return nil
 }

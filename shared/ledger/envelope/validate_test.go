@@ -38,7 +38,7 @@ func validIP() *IPRegistration {
 func validSettlement() *RevenueSettlement {
 	return &RevenueSettlement{
 		UseID: "use-1", TotalFen: 5, Rule: doc,
-		Payouts: []Payout{{Party: "a", BPS: 10000, AmountFen: 5}},
+		Payouts: []Payout{{Party: "a", BPS: 10000, AmountFen: 5, PaidFen: 5}},
 	}
 }
 
@@ -48,6 +48,11 @@ func validRelease() *PaymentRelease {
 	}
 }
 
+func validGrant() *ConsentGrant {
+	return &ConsentGrant{Owner: "univ", Party: "corp-b", Purpose: "recruiting",
+		Asset: "asset.talent", Expires: 1764800000, Subject: DigestCommitment("s")}
+}
+
 func validPriority() *IPPriority {
 	return &IPPriority{Work: doc, First: 3, Owners: []string{"univ"}, Refused: []uint64{9}}
 }
@@ -55,7 +60,8 @@ func validPriority() *IPPriority {
 func TestValidBodies(t *testing.T) {
 	bodies := []Body{
 		validContract(), validAcceptance(), validEvaluation(), validIP(), sampleUse(),
-		validSettlement(), validRelease(), validPriority(),
+		validSettlement(), validRelease(), validPriority(), validGrant(),
+		&ConsentRevocation{Grant: 4},
 	}
 	for _, b := range bodies {
 		e, err := New("univ", 1764720000, b)
@@ -124,6 +130,23 @@ func TestValidationErrors(t *testing.T) {
 		{"release without acceptances", with(validRelease(), func(b *PaymentRelease) {
 			b.Acceptances = nil
 		}), ErrInvalid, "acceptances"},
+		{"carry off balance", with(validSettlement(), func(b *RevenueSettlement) {
+			b.Payouts[0].CarryFen = 1
+		}), ErrInvalid, "payouts[0]"},
+		{"negative minimum", with(sampleUse(), func(b *DataUse) { b.MinPayoutFen = -1 }),
+			ErrInvalid, "min_payout_fen"},
+		{"bad use owner", with(sampleUse(), func(b *DataUse) { b.Owner = "a b" }),
+			ErrInvalid, "owner"},
+		{"grant without subject", with(validGrant(), func(b *ConsentGrant) { b.Subject = "" }),
+			ErrBadDigest, "subject"},
+		{"grant subject in clear", with(validGrant(), func(b *ConsentGrant) {
+			b.Subject = "13800138000"
+		}), ErrBadDigest, "subject"},
+		{"grant without expiry", with(validGrant(), func(b *ConsentGrant) { b.Expires = 0 }),
+			ErrInvalid, "expires"},
+		{"grant to e-mail", with(validGrant(), func(b *ConsentGrant) {
+			b.Party = "li@example.com"
+		}), ErrPersonalData, "party"},
 		{"refused before first",
 			with(validPriority(), func(b *IPPriority) { b.Refused = []uint64{2} }),
 			ErrInvalid, "refused"},
@@ -159,5 +182,28 @@ func TestHeaderErrors(t *testing.T) {
 	e.Type = "gossip"
 	if err := e.Validate(); !errors.Is(err, ErrInvalid) {
 		t.Errorf("unknown type: Validate error = %v, want ErrInvalid", err)
+	}
+}
+
+func TestGrantCovers(t *testing.T) {
+	g := validGrant()
+	tests := []struct {
+		owner, asset, party, purpose string
+		at                           int64
+		want                         bool
+	}{
+		{"univ", "asset.talent", "corp-b", "recruiting", g.Expires - 1, true},
+		{"univ", "asset.talent", "corp-b", "recruiting", g.Expires, false},
+		{"corp-x", "asset.talent", "corp-b", "recruiting", 1, false},
+		{"univ", "asset.other", "corp-b", "recruiting", 1, false},
+		{"univ", "asset.talent", "corp-c", "recruiting", 1, false},
+		{"univ", "asset.talent", "corp-b", "marketing", 1, false},
+	}
+	for _, tt := range tests {
+		got := g.Covers(tt.owner, tt.asset, tt.party, tt.purpose, tt.at)
+		if got != tt.want {
+			t.Errorf("Covers(%q, %q, %q, %q, %d) = %v, want %v", tt.owner, tt.asset,
+				tt.party, tt.purpose, tt.at, got, tt.want)
+		}
 	}
 }

@@ -8,11 +8,14 @@
 // existing batch row. Since each position is taken by exactly one create,
 // batches are contiguous, never overlap and never leave a gap, whatever the
 // number of writers and processes. The log's LedgerSeq row keeps a hint of
-// the chain's end ("next", only ever raised) and the integrated tree state
-// (size and root), updated with an optimistic ver check. A writer that finds
-// its position taken moves on to the next chain position.
+// the chain's end ("next": a chain position, usually the start of the
+// latest row, only ever raised, in the same BatchWriteRow as the row) and
+// the integrated tree state (size and root), updated with an optimistic ver
+// check. A writer that finds its position taken moves on to the next chain
+// position.
 //
-// Concurrent calls in one process share batch rows (group commit). Each row
+// Concurrent calls in one process share batch rows (group commit; under load
+// a leader waits up to 5 ms for a full batch). Each row
 // lists its writers' tokens, so a writer tells its own earlier attempt (an
 // SDK retry, a crash) from a rival's. [Sequencer.AssignOnce] builds
 // exactly-once assignment on that: the caller's [Intent] durably records the
@@ -20,7 +23,8 @@
 // concurrent duplicate in another process, looks at that position first.
 //
 // Batch rows stay after integration (the integrator may read any index);
-// the tiles and bundles in OSS are the published copy.
+// the tiles and bundles in OSS are the published copy. Sequenced reads the
+// bundle partitions it needs a few at a time, concurrently.
 //
 // Objects. Tiles and entry bundles are written with forbid-overwrite; an
 // existing byte-identical object counts as written, a different one is a

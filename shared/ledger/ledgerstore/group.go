@@ -3,17 +3,35 @@ package ledgerstore
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // committer merges concurrent AssignOnce calls of one process into shared
 // batch rows. One caller at a time leads: it takes what is queued (within
 // the batch limits), places it and hands the lead to the next caller still
 // waiting.
+//
+// Under load a leader lingers: when the last batch had several callers, it
+// waits while callers keep arriving (each within lingerGap of the last, at
+// most maxLinger in all) until the queue holds a full batch, so that
+// callers coming back right after a batch do not split the next one into a
+// small and a large row. A lone caller never waits.
 type committer struct {
 	mu      sync.Mutex
 	queue   []*waiter
+	queued  int // entries in queue
+	bytes   int // their encoded size
 	leading bool
+	busy    bool          // the last batch had more than one caller
+	full    chan struct{} // signalled when the queue holds a full batch
+	arrived chan struct{} // signalled when a caller joins the queue
 }
+
+// Bounds of a leader's linger.
+const (
+	maxLinger = 5 * time.Millisecond
+	lingerGap = time.Millisecond
+)
 
 type waiter struct {
 	m    *member
@@ -29,7 +47,15 @@ func (c *committer) assign(ctx context.Context, m *member,
 	w := &waiter{m: m, size: batchSize(m.entries),
 		done: make(chan struct{}), lead: make(chan struct{}, 1)}
 	c.mu.Lock()
+	if c.full == nil {
+		c.full, c.arrived = make(chan struct{}, 1), make(chan struct{}, 1)
+	}
 	c.queue = append(c.queue, w)
+	c.queued, c.bytes = c.queued+len(m.entries), c.bytes+w.size
+	if c.isFull() {
+		signal(c.full)
+	}
+	signal(c.arrived)
 	if !c.leading {
 		c.leading = true
 		w.lead <- struct{}{}
@@ -45,9 +71,54 @@ func (c *committer) assign(ctx context.Context, m *member,
 	}
 }
 
+// isFull reports whether the queue holds a full batch; c.mu is held.
+func (c *committer) isFull() bool {
+	return c.queued >= MaxBatchEntries || c.bytes >= MaxBatchBytes
+}
+
+// signal wakes whoever waits on ch, if it is not signalled already.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// linger waits, if the committer is busy, until a full batch is queued, no
+// caller has joined for lingerGap, maxLinger passes or ctx ends.
+func (c *committer) linger(ctx context.Context) {
+	c.mu.Lock()
+	wait := c.busy && !c.isFull()
+	c.mu.Unlock()
+	if !wait {
+		return
+	}
+	deadline := time.NewTimer(maxLinger)
+	defer deadline.Stop()
+	for {
+		gap := time.NewTimer(lingerGap)
+		select {
+		case <-c.arrived:
+			gap.Stop()
+			continue
+		case <-c.full:
+		case <-gap.C:
+		case <-deadline.C:
+		case <-ctx.Done():
+		}
+		gap.Stop()
+		return
+	}
+}
+
 // flush places one batch from the head of the queue, then passes the lead.
 func (c *committer) flush(ctx context.Context, place func(context.Context, []*member)) {
+	c.linger(ctx)
 	c.mu.Lock()
+	select {
+	case <-c.full: // Drained: a stale signal must not cut the next linger short.
+	default:
+	}
 	n, count, size := 0, 0, 0
 	for n < len(c.queue) {
 		q := c.queue[n]
@@ -59,6 +130,8 @@ func (c *committer) flush(ctx context.Context, place func(context.Context, []*me
 	}
 	group := c.queue[:n:n]
 	c.queue = c.queue[n:]
+	c.queued, c.bytes = c.queued-count, c.bytes-size
+	c.busy = n > 1 || len(c.queue) > 0
 	c.mu.Unlock()
 
 	ms := make([]*member, len(group))

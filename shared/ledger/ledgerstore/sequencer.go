@@ -45,7 +45,10 @@ type Sequencer struct {
 	db     *tables.Store
 	origin string
 	logKey string
+	seen   atomic.Uint64 // end of the latest batch row this Sequencer saw
+	mine   atomic.Bool   // that row was this Sequencer's, placed at once
 	ready  atomic.Bool
+	init   sync.Mutex // held while ensure creates the LedgerSeq row
 	group  committer
 }
 
@@ -166,7 +169,12 @@ func (s *Sequencer) placeAt(ctx context.Context, ms []*member, pos uint64, known
 		}
 		if !known {
 			var err error
-			if losses%4 == 0 { // Walk, and consult the hint now and then.
+			switch {
+			case losses == 0 && s.mine.Load() && s.seen.Load() >= pos:
+				// This Sequencer wrote the latest row it knows of, on its
+				// first try: most likely no rival has written since.
+				pos = s.seen.Load()
+			case losses%4 == 0: // Walk, and consult the hint now and then.
 				if pos, err = s.candidate(ctx, pos); err != nil {
 					setErr(ms, err)
 					return
@@ -181,9 +189,10 @@ func (s *Sequencer) placeAt(ctx context.Context, ms []*member, pos uint64, known
 			setErr(ms, err)
 			return
 		}
-		ms = settle(ms, row)
-		s.advance(ctx, row.end())
-		pos, known = row.end(), false
+		rest := settle(ms, row)
+		s.see(row.end())
+		s.mine.Store(losses == 0 && len(rest) == 0 && len(ms) > 0)
+		ms, pos, known = rest, row.end(), false
 	}
 }
 
@@ -192,6 +201,10 @@ func (s *Sequencer) placeAt(ctx context.Context, ms []*member, pos uint64, known
 func saveAll(ctx context.Context, ms []*member, pos uint64) []*member {
 	var wg sync.WaitGroup
 	for _, m := range ms {
+		if in, ok := m.intent.(*memIntent); ok {
+			in.pos, in.ok = pos, true // A plain Assign's: nothing to wait for.
+			continue
+		}
 		wg.Go(func() {
 			err := m.intent.Save(ctx, pos)
 			switch {
@@ -215,8 +228,9 @@ func saveAll(ctx context.Context, ms []*member, pos uint64) []*member {
 // settle marks the members whose token is in row done and returns the rest.
 func settle(ms []*member, row *batch) []*member {
 	var rest []*member
+	firsts := row.firsts()
 	for _, m := range ms {
-		if first, ok := row.firstOf(m.token); ok {
+		if first, ok := firsts[m.token]; ok {
 			m.first, m.placed = first, true
 		} else {
 			rest = append(rest, m)
@@ -232,13 +246,34 @@ func setErr(ms []*member, err error) {
 }
 
 // candidate returns the next position to try after a taken one that ends at
-// after: the later of it and the hint, both chain positions.
+// after: the latest of it, the end of the last row this Sequencer saw, and
+// the end of the row at the hint. All are chain positions, and chain
+// positions are ordered, so the latest is one too.
 func (s *Sequencer) candidate(ctx context.Context, after uint64) (uint64, error) {
 	next, err := s.head(ctx)
 	if err != nil {
 		return 0, err
 	}
-	return max(next, after), nil
+	pos := max(after, s.seen.Load())
+	if next <= pos {
+		return pos, nil
+	}
+	// The hint is usually the start of the latest row: step over it.
+	row, err := s.db.Get(ctx, tables.LedgerEntry.Name, s.entryKey(next), tables.Columns(colN))
+	if errors.Is(err, tables.ErrNotFound) {
+		return next, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ledgerstore: head %d: %w", next, err)
+	}
+	return next + uint64(row.Int(colN)), nil
+}
+
+// see records that a row ends at end.
+func (s *Sequencer) see(end uint64) {
+	for old := s.seen.Load(); end > old && !s.seen.CompareAndSwap(old, end); {
+		old = s.seen.Load()
+	}
 }
 
 // claim tries to write the members' batch at pos and returns the row that
@@ -254,10 +289,8 @@ func (s *Sequencer) claim(ctx context.Context, pos uint64, ms []*member) (*batch
 	if err != nil {
 		return nil, err
 	}
-	key := s.entryKey(pos)
-	cols := tables.Cols{colN: int64(len(all)), colData: data, colToks: toks.String()}
 	for try := 0; ; try++ {
-		_, cerr := s.db.Create(ctx, tables.LedgerEntry.Name, key, cols)
+		cerr := s.create(pos, len(all), data, toks.String())
 		if cerr == nil {
 			return newBatch(pos, all, toks.String())
 		}
@@ -274,6 +307,39 @@ func (s *Sequencer) claim(ctx context.Context, pos uint64, ms []*member) (*batch
 	}
 }
 
+// create writes the batch row at pos, if no row is there, and in the same
+// request raises the hint to pos: one round trip and, in Tablestore, one
+// commit. The rows of a batch succeed or fail on their own, so the hint
+// names the row's start, a chain position whatever became of the row, and
+// not its end, which is one only if the row was written. The hint is best
+// effort; only the row's outcome is returned (nil when written).
+func (s *Sequencer) create(pos uint64, n int, data []byte, toks string) error {
+	names := tables.LedgerEntry.PrimaryKey
+	pk := new(tablestore.PrimaryKey)
+	pk.AddPrimaryKeyColumn(names[0].Name, s.bundleKey(pos/ledger.TileWidth))
+	pk.AddPrimaryKeyColumn(names[1].Name, int64(pos))
+	row := &tablestore.PutRowChange{TableName: tables.LedgerEntry.Name, PrimaryKey: pk}
+	row.AddColumn(colN, int64(n))
+	row.AddColumn(colData, data)
+	row.AddColumn(colToks, toks)
+	row.AddColumn(tables.VerColumn, int64(1))
+	row.SetCondition(tablestore.RowExistenceExpectation_EXPECT_NOT_EXIST)
+	req := &tablestore.BatchWriteRowRequest{}
+	req.AddRowChange(row)
+	req.AddRowChange(s.raise(pos))
+	resp, err := s.db.Client().BatchWriteRow(req)
+	if err != nil {
+		return fmt.Errorf("ledgerstore: assign %d: %w", pos, err)
+	}
+	for _, r := range resp.TableToRowsResult[tables.LedgerEntry.Name] {
+		if r.IsSucceed {
+			return nil
+		}
+		return fmt.Errorf("ledgerstore: assign %d: %s: %s", pos, r.Error.Code, r.Error.Message)
+	}
+	return fmt.Errorf("ledgerstore: assign %d: no result for the batch row", pos)
+}
+
 // head returns the hint of the chain's end.
 func (s *Sequencer) head(ctx context.Context) (uint64, error) {
 	row, err := s.db.Get(ctx, tables.LedgerSeq.Name, s.seqKey(), tables.Columns(colNext))
@@ -283,12 +349,9 @@ func (s *Sequencer) head(ctx context.Context) (uint64, error) {
 	return uint64(row.Int(colNext)), nil
 }
 
-// advance raises the hint to to, if it is below. It is best effort: a
-// failure only makes later writers walk a little further.
-func (s *Sequencer) advance(ctx context.Context, to uint64) {
-	if ctx.Err() != nil {
-		return
-	}
+// raise is the change that raises the hint to to, if it is below. An SDK
+// retry of a raise that landed fails the condition, which is harmless.
+func (s *Sequencer) raise(to uint64) *tablestore.UpdateRowChange {
 	pk := new(tablestore.PrimaryKey)
 	pk.AddPrimaryKeyColumn(tables.LedgerSeq.PrimaryKey[0].Name, s.logKey)
 	uc := &tablestore.UpdateRowChange{TableName: tables.LedgerSeq.Name, PrimaryKey: pk}
@@ -298,12 +361,17 @@ func (s *Sequencer) advance(ctx context.Context, to uint64) {
 	below.FilterIfMissing = true
 	below.LatestVersionOnly = true
 	uc.SetColumnCondition(below)
-	// An SDK retry of a raise that landed fails the condition: harmless.
-	_, _ = s.db.Client().UpdateRow(&tablestore.UpdateRowRequest{UpdateRowChange: uc})
+	return uc
 }
 
-// ensure creates the log's LedgerSeq row once.
+// ensure creates the log's LedgerSeq row once; concurrent first callers
+// wait for one attempt instead of each making their own.
 func (s *Sequencer) ensure(ctx context.Context) error {
+	if s.ready.Load() {
+		return nil
+	}
+	s.init.Lock()
+	defer s.init.Unlock()
 	if s.ready.Load() {
 		return nil
 	}

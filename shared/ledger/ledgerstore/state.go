@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/xietong/xietong/shared/ledger"
 	"github.com/xietong/xietong/shared/tables"
@@ -27,16 +28,18 @@ type writer struct {
 
 func (b *batch) end() uint64 { return b.start + uint64(len(b.entries)) }
 
-// firstOf returns the first index of token's entries in the batch.
-func (b *batch) firstOf(token string) (uint64, bool) {
+// firsts returns the first index of each writer's entries in the batch, by
+// token; a token listed twice keeps its first.
+func (b *batch) firsts() map[string]uint64 {
+	out := make(map[string]uint64, len(b.writers))
 	at := b.start
 	for _, w := range b.writers {
-		if w.token == token {
-			return at, true
+		if _, dup := out[w.token]; !dup {
+			out[w.token] = at
 		}
 		at += uint64(w.n)
 	}
-	return 0, false
+	return out
 }
 
 func newBatch(start uint64, entries [][]byte, toks string) (*batch, error) {
@@ -81,7 +84,8 @@ func (s *Sequencer) batchAt(ctx context.Context, pos uint64) (*batch, error) {
 }
 
 // Sequenced implements ledger.Sequencer. Batch rows stay after integration;
-// from may be any index, also one inside a batch.
+// from may be any index, also one inside a batch. The bundle partitions
+// past from's batch are read scanWave at a time, concurrently.
 // TODO(#7): batch rows below the integrated size are never deleted, and
 // Assign does not push back when integration falls behind.
 func (s *Sequencer) Sequenced(ctx context.Context, from uint64, max int) ([][]byte, error) {
@@ -92,27 +96,59 @@ func (s *Sequencer) Sequenced(ctx context.Context, from uint64, max int) ([][]by
 	out := first.entries[from-first.start:]
 	pos := first.end()
 	for len(out) < max {
-		rows, err := s.scanBundle(ctx, pos, max-len(out))
+		bundles, err := s.scanWave(ctx, pos, max-len(out))
 		if err != nil {
 			return nil, err
 		}
-		took := 0
-		for _, b := range rows {
-			if b.start != pos {
-				break // Not yet written: the chain ends at pos for now.
-			}
-			out = append(out, b.entries...)
-			pos = b.end()
-			took++
-		}
-		if took == 0 {
-			break
+		var took bool
+		if out, pos, took = stitch(out, pos, bundles); !took {
+			break // Not yet written: the chain ends at pos for now.
 		}
 	}
 	if len(out) > max {
 		out = out[:max]
 	}
 	return out, nil
+}
+
+// scanWave is how many bundle partitions Sequenced reads at once.
+const scanWave = 8
+
+// scanWave reads the batch rows that start at or after pos in pos's bundle
+// and the bundles after it, as many as want more entries can span (at most
+// scanWave), concurrently; the result has one list per bundle, in order.
+func (s *Sequencer) scanWave(ctx context.Context, pos uint64, want int) ([][]*batch, error) {
+	b0 := pos / ledger.TileWidth
+	n := min(scanWave, int((pos%ledger.TileWidth+uint64(want)-1)/ledger.TileWidth)+1)
+	out := make([][]*batch, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		start := max(pos, (b0+uint64(i))*ledger.TileWidth)
+		wg.Go(func() { out[i], errs[i] = s.scanBundle(ctx, start, min(want, ledger.TileWidth)) })
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// stitch appends to out the entries of the rows that continue the chain at
+// pos, bundle by bundle, and returns them with the new end and whether any
+// row was taken. It stops where the chain breaks off.
+func stitch(out [][]byte, pos uint64, bundles [][]*batch) ([][]byte, uint64, bool) {
+	took := false
+	for _, rows := range bundles {
+		for _, b := range rows {
+			if b.start < pos {
+				continue // Inside a row already taken: not a chain position.
+			}
+			if b.start > pos {
+				return out, pos, took
+			}
+			out = append(out, b.entries...)
+			pos, took = b.end(), true
+		}
+	}
+	return out, pos, took
 }
 
 // covering returns the batch that holds index from, or nil if from is at or

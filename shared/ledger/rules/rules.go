@@ -2,12 +2,17 @@
 // ledger records whose results are envelopes too, so that any party holding
 // the log can recompute every result and compare it with the one logged.
 //
-//   - Distribute and Settle split a data use's amount among the parties of
-//     its revenue rule (integer fen, largest remainder, ties by party id).
+//   - Distribute and SettleWith split a data use's amount among the parties
+//     of its revenue rule (integer fen, largest remainder, ties by party id)
+//     and carry payouts below the use's minimum to the asset's next
+//     settlement (Pool).
+//   - CheckConsent finds the live consent grant a data use needs.
 //   - ReleasePayment releases a contract tranche only when acceptances of all
 //     its milestones are in the log.
 //   - FirstToFile decides IP priority by the earliest log index of a work
 //     digest.
+//   - Replay walks a whole log, recomputes all of the above and reports
+//     every entry that differs.
 //
 // Nothing here reads a clock, a random source or storage.
 package rules
