@@ -132,7 +132,7 @@ func seedProject(t *testing.T, st *stack, corp, proj, lead string) {
 		{tables.Member.Name, tables.Key{tid, proj, uid}, tables.Cols{"role": "lead",
 			"status": "active", "uidh": tables.SaltedKey(uid)}},
 		{tables.User.Name, tables.Key{tid, lead}, tables.Cols{"org_role": "staff",
-			"status": "active"}},
+			"status": "active", "data": "{}"}},
 	} {
 		_, err := db.Create(ctx, w.table, w.key, w.cols)
 		if err != nil && !errors.Is(err, tables.ErrExists) {

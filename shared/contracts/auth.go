@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/xietong/xietong/shared/access"
+	"github.com/xietong/xietong/shared/directory"
 	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/session"
 	"github.com/xietong/xietong/shared/tables"
@@ -22,8 +23,8 @@ type caller struct {
 }
 
 // authenticate checks the session and reads the caller's organization role
-// from the User row (column org_role); a user without a row or role is
-// staff.
+// from the directory (directory.User.OrgRole); a user who left is refused,
+// one the directory does not hold is staff.
 func (s *Service) authenticate(r *http.Request) (caller, error) {
 	claims, err := s.sessions.Authenticate(r)
 	switch {
@@ -39,16 +40,16 @@ func (s *Service) authenticate(r *http.Request) (caller, error) {
 	}
 	c := caller{Subject: access.Subject{Corp: claims.Corp, User: claims.User,
 		OrgRole: access.Staff}, uid: claims.UID()}
-	row, err := s.db.Get(r.Context(), tables.User.Name,
-		tables.Key{tables.TenantKey(claims.Corp), claims.User}, tables.Columns(colOrgRole))
+	_, role, err := s.dir.Principal(r.Context(), claims.Corp, claims.User)
 	switch {
-	case errors.Is(err, tables.ErrNotFound):
+	case errors.Is(err, directory.ErrNotFound):
+	case errors.Is(err, directory.ErrInactive):
+		return caller{}, httpapi.Err(http.StatusForbidden, "user_inactive",
+			"this user has left the organization")
 	case err != nil:
 		return caller{}, err
 	default:
-		if role := access.OrgRole(row.String(colOrgRole)); role.Valid() {
-			c.OrgRole = role
-		}
+		c.OrgRole = role
 	}
 	return c, nil
 }

@@ -1,7 +1,6 @@
 package contracts
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/xietong/xietong/shared/blob"
@@ -60,23 +59,14 @@ func approversFromEnv(getenv func(string) string) (map[string]Approver, error) {
 //	  "approvalProcesses":{"contract":"PROC-…"}}]
 //
 // The first such app of an organization starts its approvals.
-//
-// TODO(#5): approvalProcesses belongs in dingtalk.App, and localdev's
-// DINGTALK_APPS should carry the fake's process codes.
 func ApproversFromApps(data []byte, opts dingtalk.Options) (map[string]Approver, error) {
 	apps, err := dingtalk.ParseApps(data)
 	if err != nil {
 		return nil, err
 	}
-	var procs []struct {
-		Processes map[string]string `json:"approvalProcesses"`
-	}
-	if err := json.Unmarshal(data, &procs); err != nil || len(procs) != len(apps) {
-		return nil, fmt.Errorf("contracts: approvers: approvalProcesses unreadable")
-	}
 	out := map[string]Approver{}
-	for i, a := range apps {
-		code := procs[i].Processes[ApprovalKind]
+	for _, a := range apps {
+		code := a.ApprovalProcesses[ApprovalKind]
 		if _, dup := out[a.CorpID]; dup || code == "" {
 			continue
 		}

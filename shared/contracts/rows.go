@@ -41,7 +41,6 @@ const (
 	colClaimedMS   = "claimed_ms"
 	colMemberRole  = "role"
 	colMemberState = "status"
-	colOrgRole     = "org_role"
 	// The contract's current OA approval (approval.go).
 	colApprovalInstance = "approval_instance"
 	colApprovalOutcome  = "approval_outcome"

@@ -144,7 +144,7 @@ func (st *stack) seed() {
 				"role": p.projectRole, "status": "active", "uidh": tables.SaltedKey(uid)})
 		}
 		st.create(tables.User.Name, tables.Key{tables.TenantKey(p.corp), p.user},
-			tables.Cols{"org_role": p.orgRole, "status": "active"})
+			tables.Cols{"org_role": p.orgRole, "status": "active", "data": "{}"})
 	}
 
 }

@@ -57,6 +57,10 @@ type App struct {
 	OwnerKey      string `json:"ownerKey,omitempty"`
 	// Robots are the group robots this app posts to, by name.
 	Robots map[string]Robot `json:"robots,omitempty"`
+	// ApprovalProcesses names the process code of the organization's OA
+	// approval template for each kind of object approved ("contract",
+	// "project").
+	ApprovalProcesses map[string]string `json:"approvalProcesses,omitempty"`
 }
 
 // Robot is a group custom robot with signing (加签) enabled.

@@ -59,6 +59,13 @@ func Forbidden(what string) *Error {
 	return Err(http.StatusForbidden, "forbidden", "you may not "+what)
 }
 
+// Conflict returns the 409 answer for a write that lost a race or named a
+// stale version; the details hold the object as it now stands.
+func Conflict(current any) *Error {
+	return &Error{Status: http.StatusConflict, Code: "version_conflict",
+		Message: "changed meanwhile; details hold the current version", Details: current}
+}
+
 // Decode reads one JSON object of at most maxBody bytes into v, refusing
 // other media types, unknown fields and trailing data. Its errors are
 // *Error values that name the offending field where the decoder does.

@@ -10,7 +10,6 @@ package projects
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -20,6 +19,7 @@ import (
 	"github.com/xietong/xietong/shared/access"
 	"github.com/xietong/xietong/shared/dingtalk"
 	"github.com/xietong/xietong/shared/directory"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/runtime"
 	"github.com/xietong/xietong/shared/tables"
@@ -75,31 +75,23 @@ type approvingApp struct {
 // ApprovalProcess returns the process code of kind's template, "" for none.
 func (a approvingApp) ApprovalProcess(kind string) string { return a.codes[kind] }
 
-// AppsWithApprovals returns apps with each organization whose app in the
-// DINGTALK_APPS JSON data names a process code for ApprovalKind in
-// "approvalProcesses" (the first such app of the organization) made an
-// ApprovalStarter, when its Identifier starts OA instances (a
-// *dingtalk.Client does). apps is not changed.
-func AppsWithApprovals(apps map[string]Identifier, data []byte) (map[string]Identifier,
-	error) {
-	var list []struct {
-		CorpID    string            `json:"corpId"`
-		Processes map[string]string `json:"approvalProcesses"`
-	}
-	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("projects: config: DINGTALK_APPS approvalProcesses: %w", err)
-	}
+// AppsWithApprovals returns apps with each organization whose app in list
+// names a process code for ApprovalKind in ApprovalProcesses (the first
+// such app of the organization) made an ApprovalStarter, when its
+// Identifier starts OA instances (a *dingtalk.Client does). apps is not
+// changed.
+func AppsWithApprovals(apps map[string]Identifier, list []dingtalk.App) map[string]Identifier {
 	out := maps.Clone(apps)
 	for _, a := range list {
 		id, ok := apps[a.CorpID]
 		ap, starts := id.(directory.Approver)
 		if _, done := out[a.CorpID].(ApprovalStarter); !ok || !starts || done ||
-			a.Processes[ApprovalKind] == "" {
+			a.ApprovalProcesses[ApprovalKind] == "" {
 			continue
 		}
-		out[a.CorpID] = approvingApp{Identifier: id, Approver: ap, codes: a.Processes}
+		out[a.CorpID] = approvingApp{Identifier: id, Approver: ap, codes: a.ApprovalProcesses}
 	}
-	return out, nil
+	return out
 }
 
 // Applier writes final approval outcomes on projects; it is the
@@ -205,11 +197,11 @@ func (s *Service) startApproval(w http.ResponseWriter, r *http.Request, c caller
 		return err
 	}
 	if role != access.Lead || c.Corp != corp {
-		return forbidden("ask for this project's approval: only a lead of its organization")
+		return httpapi.Forbidden("ask for this project's approval: only a lead of its organization")
 	}
 	starter, code := s.approvalStarter(corp)
 	if code == "" {
-		return apiErr(http.StatusUnprocessableEntity, "approval_not_configured",
+		return httpapi.Err(http.StatusUnprocessableEntity, "approval_not_configured",
 			"organization "+corp+" has no DingTalk approval process for projects")
 	}
 	row, err := s.db.Get(ctx, tables.Project.Name, projectKey(corp, id))
@@ -227,7 +219,7 @@ func (s *Service) startApproval(w http.ResponseWriter, r *http.Request, c caller
 		return approvalStartErr(err)
 	}
 	if a.InstanceID == "" {
-		return apiErr(http.StatusConflict, "approval_in_progress",
+		return httpapi.Err(http.StatusConflict, "approval_in_progress",
 			"the approval is being started; read it again shortly")
 	}
 	cur, act, err := recordApproval(ctx, s.db, a, c.uid)
@@ -239,7 +231,7 @@ func (s *Service) startApproval(w http.ResponseWriter, r *http.Request, c caller
 			runtime.Logger(ctx).Warn("activity", "project", id, "actor", c.uid, "error", err)
 		}
 	}
-	writeJSON(w, http.StatusCreated, cur)
+	httpapi.WriteJSON(w, http.StatusCreated, cur)
 	return nil
 }
 
@@ -259,9 +251,9 @@ func (s *Service) getApproval(w http.ResponseWriter, r *http.Request, c caller) 
 	}
 	a, ok := approvalOf(row)
 	if !ok {
-		return apiErr(http.StatusNotFound, "no_approval", "no approval was asked for")
+		return httpapi.Err(http.StatusNotFound, "no_approval", "no approval was asked for")
 	}
-	writeJSON(w, http.StatusOK, a)
+	httpapi.WriteJSON(w, http.StatusOK, a)
 	return nil
 }
 
@@ -279,17 +271,17 @@ func (s *Service) approvalStarter(corp string) (ApprovalStarter, string) {
 func approvalStartErr(err error) error {
 	switch {
 	case errors.Is(err, directory.ErrApproved):
-		return apiErr(http.StatusConflict, "already_approved", "the project is approved")
+		return httpapi.Err(http.StatusConflict, "already_approved", "the project is approved")
 	case errors.Is(err, dingtalk.ErrInvalid), errors.Is(err, dingtalk.ErrNotFound):
-		return apiErr(http.StatusUnprocessableEntity, "approval_refused",
+		return httpapi.Err(http.StatusUnprocessableEntity, "approval_refused",
 			"DingTalk refused to start the approval: "+err.Error())
 	case errors.Is(err, dingtalk.ErrThrottled), errors.Is(err, dingtalk.ErrUnavailable):
-		return apiErr(http.StatusServiceUnavailable, "dingtalk_unavailable",
+		return httpapi.Err(http.StatusServiceUnavailable, "dingtalk_unavailable",
 			"DingTalk is busy; try again shortly")
 	case errors.Is(err, dingtalk.ErrPermission), errors.Is(err, dingtalk.ErrToken),
 		errors.Is(err, dingtalk.ErrAPI):
-		return &apiError{status: http.StatusBadGateway, code: "dingtalk_error",
-			message: "DingTalk failed to start the approval", cause: err}
+		return &httpapi.Error{Status: http.StatusBadGateway, Code: "dingtalk_error",
+			Message: "DingTalk failed to start the approval", Cause: err}
 	}
 	return err
 }

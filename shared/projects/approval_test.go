@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xietong/xietong/shared/dingtalk"
 	"github.com/xietong/xietong/shared/directory"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -17,12 +18,10 @@ import (
 // AppsWithApprovals configures it from DINGTALK_APPS.
 func (st *stack) withApprovals() {
 	st.t.Helper()
-	apps, err := AppsWithApprovals(st.svc.apps, []byte(`[{"corpId":"`+uni+`",`+
-		`"approvalProcesses":{"contract":"PROC-XT-CONTRACT",`+
-		`"project":"PROC-XT-PROJECT-INIT"}}, {"corpId":"`+sup+`"}]`))
-	if err != nil {
-		st.t.Fatal(err)
-	}
+	apps := AppsWithApprovals(st.svc.apps, []dingtalk.App{
+		{CorpID: uni, ApprovalProcesses: map[string]string{"contract": "PROC-XT-CONTRACT",
+			"project": "PROC-XT-PROJECT-INIT"}},
+		{CorpID: sup}})
 	if _, ok := apps[sup].(ApprovalStarter); ok {
 		st.t.Errorf("AppsWithApprovals made %s, without a project template, a starter", sup)
 	}

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/xietong/xietong/shared/access"
 	"github.com/xietong/xietong/shared/dingtalk"
 	"github.com/xietong/xietong/shared/directory"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/session"
-	"github.com/xietong/xietong/shared/tables"
 )
 
 // caller is the signed-in user of a request.
@@ -38,53 +37,23 @@ type SessionResponse struct {
 	User      directory.PublicUser `json:"user"`
 }
 
-// orgRoleOf is the organization role of a directory user: the User row's
-// org_role column when it names a role (set by the organization's admins),
-// otherwise derived from the directory: external contacts, the boss
-// (executive), department leaders, admins, and staff.
-func orgRoleOf(u directory.User, override string) access.OrgRole {
-	if r := access.OrgRole(override); r.Valid() {
-		return r
-	}
-	switch {
-	case u.Kind == directory.KindExternal:
-		return access.External
-	case u.Boss || slices.Contains(u.Roles, string(access.Executive)):
-		return access.Executive
-	case u.Manager():
-		return access.DeptManager
-	case u.Admin:
-		return access.Admin
-	}
-	return access.Staff
-}
-
-// principal loads corp:user from the directory; users who left, and users
-// the directory does not know, are refused.
+// principal loads corp:user from the directory with their organization
+// role (directory.User.OrgRole); users who left, and users the directory
+// does not know, are refused.
 func (s *Service) principal(ctx context.Context, corp, user string) (caller, error) {
-	u, err := s.dir.Lookup(ctx, corp, user)
+	u, role, err := s.dir.Principal(ctx, corp, user)
 	switch {
 	case errors.Is(err, directory.ErrInactive):
-		return caller{}, apiErr(http.StatusForbidden, "user_inactive",
+		return caller{}, httpapi.Err(http.StatusForbidden, "user_inactive",
 			"this user has left the organization")
 	case errors.Is(err, directory.ErrNotFound):
-		return caller{}, apiErr(http.StatusForbidden, "user_unknown",
+		return caller{}, httpapi.Err(http.StatusForbidden, "user_unknown",
 			"this user is not in the organization's directory")
 	case err != nil:
 		return caller{}, err
 	}
-	row, err := s.db.Get(ctx, tables.User.Name, tables.Key{tenant(corp), user},
-		tables.Columns(colOrgRole))
-	override := ""
-	switch {
-	case errors.Is(err, tables.ErrNotFound):
-	case err != nil:
-		return caller{}, err
-	default:
-		override = row.String(colOrgRole)
-	}
-	return caller{Subject: access.Subject{Corp: corp, User: user,
-		OrgRole: orgRoleOf(u, override)}, uid: u.UID(), user: u}, nil
+	return caller{Subject: access.Subject{Corp: corp, User: user, OrgRole: role},
+		uid: u.UID(), user: u}, nil
 }
 
 // authenticate checks the request's session and its user.
@@ -99,13 +68,13 @@ func (s *Service) authenticate(r *http.Request) (caller, error) {
 func sessionErr(err error) error {
 	switch {
 	case errors.Is(err, session.ErrMissing):
-		return apiErr(http.StatusUnauthorized, "unauthenticated",
+		return httpapi.Err(http.StatusUnauthorized, "unauthenticated",
 			"sign in: send Authorization: Bearer <session token>")
 	case errors.Is(err, session.ErrExpired):
-		return apiErr(http.StatusUnauthorized, "session_expired",
+		return httpapi.Err(http.StatusUnauthorized, "session_expired",
 			"the session expired; refresh it or sign in again")
 	}
-	return apiErr(http.StatusUnauthorized, "invalid_session", "the session token is not valid")
+	return httpapi.Err(http.StatusUnauthorized, "invalid_session", "the session token is not valid")
 }
 
 // viewer is who the caller is when users are shown to them.
@@ -119,33 +88,33 @@ func (s *Service) viewer(ctx context.Context, c caller) directory.Viewer {
 
 func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
 	var req LoginRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	if !corpRE.MatchString(req.CorpID) {
-		errs = append(errs, FieldError{"corpId", "required: a DingTalk corp id"})
+		errs = append(errs, FieldError{Field: "corpId", Rule: "required: a DingTalk corp id"})
 	}
 	if req.AuthCode == "" || len(req.AuthCode) > 256 {
-		errs = append(errs, FieldError{"authCode", "required: 1-256 characters"})
+		errs = append(errs, FieldError{Field: "authCode", Rule: "required: 1-256 characters"})
 	}
 	if errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	app, ok := s.apps[req.CorpID]
 	if !ok {
-		return invalid([]FieldError{{"corpId", "no DingTalk app is configured for it"}})
+		return httpapi.Invalid(FieldError{Field: "corpId", Rule: "no DingTalk app is configured for it"})
 	}
 	id, err := app.UserByAuthCode(r.Context(), req.AuthCode)
 	switch {
 	case errors.Is(err, dingtalk.ErrInvalid):
-		return apiErr(http.StatusUnauthorized, "invalid_auth_code",
+		return httpapi.Err(http.StatusUnauthorized, "invalid_auth_code",
 			"the auth code is unknown, used, expired or of another organization")
 	case err != nil:
-		return &apiError{status: http.StatusBadGateway, code: "dingtalk_unavailable",
-			message: "DingTalk did not answer; try again", cause: err}
+		return &httpapi.Error{Status: http.StatusBadGateway, Code: "dingtalk_unavailable",
+			Message: "DingTalk did not answer; try again", Cause: err}
 	case id.UserID == "":
-		return apiErr(http.StatusUnauthorized, "invalid_auth_code", "no user for the code")
+		return httpapi.Err(http.StatusUnauthorized, "invalid_auth_code", "no user for the code")
 	}
 	c, err := s.principal(r.Context(), req.CorpID, id.UserID)
 	if err != nil {
@@ -160,7 +129,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Service) writeSession(w http.ResponseWriter, r *http.Request, c caller, tok string,
 	claims session.Claims) error {
-	writeJSON(w, http.StatusOK, SessionResponse{Token: tok, ExpiresAt: claims.Expires.UTC(),
+	httpapi.WriteJSON(w, http.StatusOK, SessionResponse{Token: tok, ExpiresAt: claims.Expires.UTC(),
 		CorpID: c.Corp, UserID: c.User, OrgRole: c.OrgRole,
 		User: directory.View(s.viewer(r.Context(), c), c.user)})
 	return nil

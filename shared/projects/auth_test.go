@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/xietong/xietong/shared/access"
-	"github.com/xietong/xietong/shared/directory"
 )
 
 func TestLogin(t *testing.T) {
@@ -120,27 +119,5 @@ func TestRefreshAndSessions(t *testing.T) {
 	if got, b := st.do(dev2, "GET", "/api/projects", nil); got != 401 ||
 		errorCode(b) != "session_expired" {
 		t.Errorf("GET with an expired session = %d %s, want 401 session_expired", got, b)
-	}
-}
-
-func TestOrgRoleOf(t *testing.T) {
-	tests := []struct {
-		u        directory.User
-		override string
-		want     access.OrgRole
-	}{
-		{directory.User{Boss: true, Admin: true}, "", access.Executive},
-		{directory.User{Kind: directory.KindExternal, Boss: true}, "", access.External},
-		{directory.User{LeaderOf: []int64{3}, Admin: true}, "", access.DeptManager},
-		{directory.User{Admin: true}, "", access.Admin},
-		{directory.User{Roles: []string{"executive"}}, "", access.Executive},
-		{directory.User{}, "", access.Staff},
-		{directory.User{}, "executive", access.Executive},
-		{directory.User{Boss: true}, "bogus", access.Executive},
-	}
-	for _, tt := range tests {
-		if got := orgRoleOf(tt.u, tt.override); got != tt.want {
-			t.Errorf("orgRoleOf(%+v, %q) = %s, want %s", tt.u, tt.override, got, tt.want)
-		}
 	}
 }

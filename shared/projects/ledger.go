@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/ledgerreq"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/runtime"
@@ -37,7 +38,7 @@ func (s *Service) saveAcceptance(w http.ResponseWriter, r *http.Request, c calle
 	_, err = s.db.Update(ctx, tables.Milestone.Name, key, ver, tables.Change{Set: cols})
 	if row, ok := tables.Current(err); ok {
 		m.Ver = row.Ver()
-		return conflict(milestoneJSON(m, 0))
+		return httpapi.Conflict(milestoneJSON(m, 0))
 	}
 	if err != nil {
 		return err
@@ -49,7 +50,7 @@ func (s *Service) saveAcceptance(w http.ResponseWriter, r *http.Request, c calle
 			"error", err)
 	}
 	s.milestoneChanged(r, c, l, acts, m, "里程碑已验收")
-	writeJSON(w, http.StatusOK, milestoneJSON(m, l.Plan.Rollup().Milestones[m.ID]))
+	httpapi.WriteJSON(w, http.StatusOK, milestoneJSON(m, l.Plan.Rollup().Milestones[m.ID]))
 	return nil
 }
 

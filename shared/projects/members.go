@@ -10,6 +10,7 @@ import (
 
 	"github.com/xietong/xietong/shared/access"
 	"github.com/xietong/xietong/shared/directory"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -49,13 +50,13 @@ func (s *Service) listMembers(w http.ResponseWriter, r *http.Request, c caller) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": ms})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"items": ms})
 	return nil
 }
 
 func (s *Service) addMember(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req MemberInput
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	l, _, err := s.open(r, c, access.MembersManage)
@@ -71,7 +72,7 @@ func (s *Service) addMember(w http.ResponseWriter, r *http.Request, c caller) er
 	return s.idempotent(w, r, c, req, func() (any, error) {
 		acts, err := l.Plan.AddMember(s.actor(c), m)
 		if err != nil {
-			return nil, planErr(err)
+			return nil, PlanError(err)
 		}
 		pr := l.Plan.Project()
 		err = s.rosterWrite(ctx, pr.Org.Corp, pr.ID, func() error {
@@ -81,7 +82,7 @@ func (s *Service) addMember(w http.ResponseWriter, r *http.Request, c caller) er
 		})
 		if err != nil {
 			if errors.Is(err, tables.ErrExists) {
-				return nil, apiErr(http.StatusConflict, "exists", "already a member")
+				return nil, httpapi.Err(http.StatusConflict, "exists", "already a member")
 			}
 			return nil, err
 		}
@@ -98,23 +99,23 @@ func (s *Service) addMember(w http.ResponseWriter, r *http.Request, c caller) er
 func pathMember(r *http.Request, l *Loaded) (string, int64, error) {
 	uid := r.PathValue("uid")
 	if !uidRE.MatchString(uid) {
-		return "", 0, invalid([]FieldError{{"uid", "a member uid corp:userid"}})
+		return "", 0, httpapi.Invalid(FieldError{Field: "uid", Rule: "a member uid corp:userid"})
 	}
 	ver, ok := l.MemberVer[uid]
 	if !ok {
-		return "", 0, apiErr(http.StatusNotFound, "member_not_found", "no such member")
+		return "", 0, httpapi.Err(http.StatusNotFound, "member_not_found", "no such member")
 	}
 	return uid, ver, nil
 }
 
 func (s *Service) setRole(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req RoleRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	if checkVer(req.Ver, &errs); errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	l, _, err := s.open(r, c, access.MembersManage)
 	if err != nil {
@@ -126,11 +127,11 @@ func (s *Service) setRole(w http.ResponseWriter, r *http.Request, c caller) erro
 	}
 	ctx, v := r.Context(), s.viewer(r.Context(), c)
 	if ver != req.Ver {
-		return conflict(s.memberJSON(ctx, v, member(l.Plan, uid), ver))
+		return httpapi.Conflict(s.memberJSON(ctx, v, member(l.Plan, uid), ver))
 	}
 	acts, err := l.Plan.SetRole(s.actor(c), uid, plan.Role(req.Role))
 	if err != nil {
-		return planErr(err)
+		return PlanError(err)
 	}
 	m := member(l.Plan, uid)
 	pr := l.Plan.Project()
@@ -142,7 +143,7 @@ func (s *Service) setRole(w http.ResponseWriter, r *http.Request, c caller) erro
 			return err
 		})
 		if row, ok := tables.Current(err); ok {
-			return conflict(s.memberJSON(ctx, v, m, row.Ver()))
+			return httpapi.Conflict(s.memberJSON(ctx, v, m, row.Ver()))
 		}
 		if err != nil {
 			return err
@@ -153,7 +154,7 @@ func (s *Service) setRole(w http.ResponseWriter, r *http.Request, c caller) erro
 			"你在项目中的角色已变更："+pr.Name, "新角色："+string(m.Role),
 			"v"+strconv.FormatInt(ver, 10))
 	}
-	writeJSON(w, http.StatusOK, s.memberJSON(ctx, v, m, ver))
+	httpapi.WriteJSON(w, http.StatusOK, s.memberJSON(ctx, v, m, ver))
 	return nil
 }
 
@@ -169,7 +170,7 @@ func member(p *plan.Plan, uid string) plan.Member {
 func (s *Service) removeMember(w http.ResponseWriter, r *http.Request, c caller) error {
 	ver, err := strconv.ParseInt(r.URL.Query().Get("ver"), 10, 64)
 	if err != nil || ver < 1 {
-		return invalid([]FieldError{{"ver", "required query parameter: the member's version"}})
+		return httpapi.Invalid(FieldError{Field: "ver", Rule: "required query parameter: the member's version"})
 	}
 	l, _, err := s.open(r, c, access.MembersManage)
 	if err != nil {
@@ -181,18 +182,18 @@ func (s *Service) removeMember(w http.ResponseWriter, r *http.Request, c caller)
 	}
 	ctx, m := r.Context(), member(l.Plan, uid)
 	if cur != ver {
-		return conflict(s.memberJSON(ctx, s.viewer(ctx, c), m, cur))
+		return httpapi.Conflict(s.memberJSON(ctx, s.viewer(ctx, c), m, cur))
 	}
 	acts, err := l.Plan.RemoveMember(s.actor(c), uid)
 	if err != nil {
-		return planErr(err)
+		return PlanError(err)
 	}
 	pr := l.Plan.Project()
 	err = s.rosterWrite(ctx, pr.Org.Corp, pr.ID, func() error {
 		return s.db.Delete(ctx, tables.Member.Name, memberKey(pr.Org.Corp, pr.ID, uid), ver)
 	})
 	if row, ok := tables.Current(err); ok {
-		return conflict(s.memberJSON(ctx, s.viewer(ctx, c), m, row.Ver()))
+		return httpapi.Conflict(s.memberJSON(ctx, s.viewer(ctx, c), m, row.Ver()))
 	}
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/xietong/xietong/shared/access"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -18,19 +19,19 @@ func (s *Service) listMilestones(w http.ResponseWriter, r *http.Request, c calle
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": milestoneList(l.Plan)})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"items": milestoneList(l.Plan)})
 	return nil
 }
 
 func (s *Service) addMilestone(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req MilestoneRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	due := parseDate("due", req.Due, &errs)
 	if errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	corp, id, err := pathProject(r)
 	if err != nil {
@@ -42,7 +43,7 @@ func (s *Service) addMilestone(w http.ResponseWriter, r *http.Request, c caller)
 	}
 	return s.idempotent(w, r, c, req, func() (any, error) {
 		if _, err := s.store.Project(ctx, corp, id); errors.Is(err, tables.ErrNotFound) {
-			return nil, apiErr(http.StatusNotFound, "project_not_found", "no such project")
+			return nil, httpapi.Err(http.StatusNotFound, "project_not_found", "no such project")
 		}
 		n, err := s.store.NextNumber(ctx, corp, id, colNextMS)
 		if err != nil {
@@ -57,7 +58,7 @@ func (s *Service) addMilestone(w http.ResponseWriter, r *http.Request, c caller)
 		m, acts, err := l.Plan.AddMilestone(s.actor(c), plan.NewMilestone{Title: req.Title,
 			Due: due})
 		if err != nil {
-			return nil, planErr(err)
+			return nil, PlanError(err)
 		}
 		if err := s.rosterWrite(ctx, corp, id, func() error {
 			_, err := s.db.Create(ctx, tables.Milestone.Name, tables.Key{tenant(corp), id, m.ID},
@@ -78,7 +79,7 @@ func (s *Service) openMilestone(r *http.Request, c caller, a access.Action,
 	ver int64) (*Loaded, plan.Milestone, error) {
 	mid := r.PathValue("mid")
 	if !milestoneRE.MatchString(mid) {
-		return nil, plan.Milestone{}, invalid([]FieldError{{"mid", "a milestone id M-<n>"}})
+		return nil, plan.Milestone{}, httpapi.Invalid(FieldError{Field: "mid", Rule: "a milestone id M-<n>"})
 	}
 	l, _, err := s.open(r, c, a)
 	if err != nil {
@@ -86,17 +87,17 @@ func (s *Service) openMilestone(r *http.Request, c caller, a access.Action,
 	}
 	m, ok := l.Plan.Milestone(mid)
 	if !ok {
-		return nil, m, apiErr(http.StatusNotFound, "milestone_not_found", "no such milestone")
+		return nil, m, httpapi.Err(http.StatusNotFound, "milestone_not_found", "no such milestone")
 	}
 	if m.Ver != ver {
-		return nil, m, conflict(milestoneJSON(m, l.Plan.Rollup().Milestones[mid]))
+		return nil, m, httpapi.Conflict(milestoneJSON(m, l.Plan.Rollup().Milestones[mid]))
 	}
 	return l, m, nil
 }
 
 func (s *Service) editMilestone(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req MilestoneEditRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
@@ -107,7 +108,7 @@ func (s *Service) editMilestone(w http.ResponseWriter, r *http.Request, c caller
 		e.Due = &d
 	}
 	if errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	l, m, err := s.openMilestone(r, c, access.MilestoneManage, req.Ver)
 	if err != nil {
@@ -116,7 +117,7 @@ func (s *Service) editMilestone(w http.ResponseWriter, r *http.Request, c caller
 	old := m.Due
 	m, acts, err := l.Plan.EditMilestone(s.actor(c), m.ID, e)
 	if err != nil {
-		return planErr(err)
+		return PlanError(err)
 	}
 	if err := s.saveMilestone(w, r, c, l, m, req.Ver, acts, "里程碑已更新"); err != nil {
 		return err
@@ -130,12 +131,12 @@ func (s *Service) editMilestone(w http.ResponseWriter, r *http.Request, c caller
 
 func (s *Service) acceptMilestone(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req AcceptRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	if checkVer(req.Ver, &errs); errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	l, m, err := s.openMilestone(r, c, access.MilestoneAccept, req.Ver)
 	if err != nil {
@@ -143,7 +144,7 @@ func (s *Service) acceptMilestone(w http.ResponseWriter, r *http.Request, c call
 	}
 	m, acts, err := l.Plan.AcceptMilestone(s.actor(c), m.ID, req.Override)
 	if err != nil {
-		return planErr(err)
+		return PlanError(err)
 	}
 	pr := l.Plan.Project()
 	return s.rosterWrite(r.Context(), pr.Org.Corp, pr.ID, func() error {
@@ -164,14 +165,14 @@ func (s *Service) saveMilestone(w http.ResponseWriter, r *http.Request, c caller
 		})
 		if row, ok := tables.Current(err); ok {
 			m.Ver = row.Ver()
-			return conflict(milestoneJSON(m, 0))
+			return httpapi.Conflict(milestoneJSON(m, 0))
 		}
 		if err != nil {
 			return err
 		}
 		s.milestoneChanged(r, c, l, acts, m, title)
 	}
-	writeJSON(w, http.StatusOK, milestoneJSON(m, l.Plan.Rollup().Milestones[m.ID]))
+	httpapi.WriteJSON(w, http.StatusOK, milestoneJSON(m, l.Plan.Rollup().Milestones[m.ID]))
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xietong/xietong/shared/access"
 	"github.com/xietong/xietong/shared/directory"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -28,13 +29,13 @@ func pathProject(r *http.Request) (string, string, error) {
 	corp, id := r.PathValue("corp"), r.PathValue("id")
 	var errs []FieldError
 	if !corpRE.MatchString(corp) {
-		errs = append(errs, FieldError{"corp", "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
+		errs = append(errs, FieldError{Field: "corp", Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 	}
 	if !idRE.MatchString(id) {
-		errs = append(errs, FieldError{"id", "a project id, 1-64 of A-Z a-z 0-9 _ -"})
+		errs = append(errs, FieldError{Field: "id", Rule: "a project id, 1-64 of A-Z a-z 0-9 _ -"})
 	}
 	if errs != nil {
-		return "", "", invalid(errs)
+		return "", "", httpapi.Invalid(errs...)
 	}
 	return corp, id, nil
 }
@@ -48,7 +49,7 @@ func (s *Service) authorize(ctx context.Context, c caller, a access.Action, corp
 		return role, err
 	}
 	if !access.Can(c.Subject, a, access.Resource{OwnerCorp: corp, ProjectRole: role}) {
-		return role, forbidden(string(a) + " on this project")
+		return role, httpapi.Forbidden(string(a) + " on this project")
 	}
 	return role, nil
 }
@@ -65,22 +66,22 @@ func (s *Service) open(r *http.Request, c caller, a access.Action) (*Loaded, str
 	}
 	l, err := s.store.Load(r.Context(), corp, id)
 	if errors.Is(err, tables.ErrNotFound) {
-		return nil, "", apiErr(http.StatusNotFound, "project_not_found", "no such project")
+		return nil, "", httpapi.Err(http.StatusNotFound, "project_not_found", "no such project")
 	}
 	return l, string(role), err
 }
 
 func (s *Service) create(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req CreateRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	if !access.Can(c.Subject, access.ProjectCreate, access.Resource{OwnerCorp: c.Corp}) {
-		return forbidden("create projects")
+		return httpapi.Forbidden("create projects")
 	}
 	pr, errs := projectOf(req)
 	if errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	ctx := r.Context()
 	if err := s.checkProjectRefs(ctx, c.Corp, pr.Department, pr.Owner); err != nil {
@@ -105,12 +106,11 @@ func projectOf(req CreateRequest) (plan.Project, []FieldError) {
 	pr.Start = parseDate("start", req.Start, &errs)
 	pr.End = parseDate("end", req.End, &errs)
 	if pr.Status == plan.ProjectArchived {
-		errs = append(errs, FieldError{"status", "a new project cannot be archived"})
+		errs = append(errs, FieldError{Field: "status", Rule: "a new project cannot be archived"})
 	}
 	for i, o := range req.Partners {
 		if !corpRE.MatchString(o.Corp) {
-			errs = append(errs, FieldError{"partners[" + strconv.Itoa(i) + "].corp",
-				"a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
+			errs = append(errs, FieldError{Field: "partners[" + strconv.Itoa(i) + "].corp", Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 		}
 		pr.Partners = append(pr.Partners, plan.Organization{Corp: o.Corp, Name: o.Name})
 	}
@@ -123,11 +123,11 @@ func (s *Service) checkProjectRefs(ctx context.Context, corp, department, owner 
 	if department != "" {
 		n, err := strconv.ParseInt(department, 10, 64)
 		if err != nil {
-			return invalid([]FieldError{{"department", "a department id (a number)"}})
+			return httpapi.Invalid(FieldError{Field: "department", Rule: "a department id (a number)"})
 		}
 		d, err := s.dir.Dept(ctx, corp, n)
 		if errors.Is(err, directory.ErrNotFound) || err == nil && !d.Active {
-			return invalid([]FieldError{{"department", "not a department of the organization"}})
+			return httpapi.Invalid(FieldError{Field: "department", Rule: "not a department of the organization"})
 		}
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (s *Service) checkProjectRefs(ctx context.Context, corp, department, owner 
 	if owner != "" {
 		oc, ou, ok := strings.Cut(owner, ":")
 		if !ok || oc != corp {
-			return invalid([]FieldError{{"owner", "a uid corp:userid of the organization"}})
+			return httpapi.Invalid(FieldError{Field: "owner", Rule: "a uid corp:userid of the organization"})
 		}
 		if _, err := s.directoryUser(ctx, "owner", oc, ou); err != nil {
 			return err
@@ -149,14 +149,14 @@ func (s *Service) checkProjectRefs(ctx context.Context, corp, department, owner 
 func (s *Service) directoryUser(ctx context.Context, field, corp,
 	user string) (directory.User, error) {
 	if !corpRE.MatchString(corp) || user == "" || len(user) > 64 {
-		return directory.User{}, invalid([]FieldError{{field, "a corp and a userid"}})
+		return directory.User{}, httpapi.Invalid(FieldError{Field: field, Rule: "a corp and a userid"})
 	}
 	u, err := s.dir.Lookup(ctx, corp, user)
 	switch {
 	case errors.Is(err, directory.ErrInactive):
-		return u, invalid([]FieldError{{field, "the user has left the organization"}})
+		return u, httpapi.Invalid(FieldError{Field: field, Rule: "the user has left the organization"})
 	case errors.Is(err, directory.ErrNotFound):
-		return u, invalid([]FieldError{{field, "not in the organization's directory"}})
+		return u, httpapi.Invalid(FieldError{Field: field, Rule: "not in the organization's directory"})
 	}
 	return u, err
 }
@@ -192,12 +192,12 @@ func (s *Service) insert(ctx context.Context, c caller, pr plan.Project,
 	lead := plan.Member{User: c.uid, Corp: c.Corp, Name: c.user.Name, Role: plan.RoleLead}
 	p, acts, err := plan.New(a, pr, lead)
 	if err != nil {
-		return nil, planErr(err)
+		return nil, PlanError(err)
 	}
 	for i, m := range members {
 		more, err := p.AddMember(a, m)
 		if err != nil {
-			return nil, planErr(fieldPrefix(err, "members["+strconv.Itoa(i)+"]."))
+			return nil, PlanError(fieldPrefix(err, "members["+strconv.Itoa(i)+"]."))
 		}
 		acts = append(acts, more...)
 	}
@@ -285,21 +285,21 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request, c caller) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, d)
+	httpapi.WriteJSON(w, http.StatusOK, d)
 	return nil
 }
 
 func (s *Service) update(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req UpdateRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	edit, errs := editOf(req)
 	if errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	if edit.Status != nil && *edit.Status == plan.ProjectArchived {
-		return invalid([]FieldError{{"status", "archive with POST .../archive"}})
+		return httpapi.Invalid(FieldError{Field: "status", Rule: "archive with POST .../archive"})
 	}
 	return s.change(w, r, c, access.ProjectUpdate, req.Ver, edit)
 }
@@ -330,12 +330,12 @@ func editOf(req UpdateRequest) (plan.ProjectEdit, []FieldError) {
 
 func (s *Service) archive(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req VersionRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	if checkVer(req.Ver, &errs); errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	st := plan.ProjectArchived
 	return s.change(w, r, c, access.ProjectArchive, req.Ver, plan.ProjectEdit{Status: &st})
@@ -350,14 +350,14 @@ func (s *Service) change(w http.ResponseWriter, r *http.Request, c caller, a acc
 	}
 	ctx, pr := r.Context(), l.Record.Project
 	if l.Record.Ver != ver {
-		return conflict(projectJSON(l.Record, role))
+		return httpapi.Conflict(projectJSON(l.Record, role))
 	}
 	if err := s.checkEditRefs(ctx, pr.Org.Corp, edit); err != nil {
 		return err
 	}
 	acts, err := l.Plan.UpdateProject(s.actor(c), edit)
 	if err != nil {
-		return planErr(err)
+		return PlanError(err)
 	}
 	if len(acts) > 0 {
 		if err := s.saveProject(ctx, l, role); err != nil {
@@ -368,7 +368,7 @@ func (s *Service) change(w http.ResponseWriter, r *http.Request, c caller, a acc
 		s.after(ctx, c, l.Plan, acts, s.store.WriteSummary(ctx, pr.Org.Corp, pr.ID, sum,
 			s.today()))
 	}
-	writeJSON(w, http.StatusOK, projectJSON(l.Record, role))
+	httpapi.WriteJSON(w, http.StatusOK, projectJSON(l.Record, role))
 	return nil
 }
 
@@ -393,7 +393,7 @@ func (s *Service) saveProject(ctx context.Context, l *Loaded, role string) error
 		l.Record.Ver, tables.Change{Set: projectCols(next)})
 	if row, ok := tables.Current(err); ok {
 		if cur, rerr := recordFrom(row); rerr == nil {
-			return conflict(projectJSON(cur, role))
+			return httpapi.Conflict(projectJSON(cur, role))
 		}
 	}
 	if err != nil {
@@ -406,33 +406,33 @@ func (s *Service) saveProject(ctx context.Context, l *Loaded, role string) error
 
 func (s *Service) addPartner(w http.ResponseWriter, r *http.Request, c caller) error {
 	var req PartnerRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	checkVer(req.Ver, &errs)
 	if !corpRE.MatchString(req.Corp) {
-		errs = append(errs, FieldError{"corp", "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
+		errs = append(errs, FieldError{Field: "corp", Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 	}
 	if errs != nil {
-		return invalid(errs)
+		return httpapi.Invalid(errs...)
 	}
 	l, role, err := s.open(r, c, access.MembersManage)
 	if err != nil {
 		return err
 	}
 	if l.Record.Ver != req.Ver {
-		return conflict(projectJSON(l.Record, role))
+		return httpapi.Conflict(projectJSON(l.Record, role))
 	}
 	acts, err := l.Plan.AddPartner(s.actor(c), plan.Organization{Corp: req.Corp, Name: req.Name})
 	if err != nil {
-		return planErr(err)
+		return PlanError(err)
 	}
 	if err := s.saveProject(r.Context(), l, role); err != nil {
 		return err
 	}
 	s.after(r.Context(), c, l.Plan, acts, nil)
-	writeJSON(w, http.StatusOK, projectJSON(l.Record, role))
+	httpapi.WriteJSON(w, http.StatusOK, projectJSON(l.Record, role))
 	return nil
 }
 
@@ -484,7 +484,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, c caller) error {
 		}
 		out.Items = append(out.Items, projectJSON(rec, string(roles[ref])))
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -497,13 +497,13 @@ func pageParams(limit, cursor string) (int, string, error) {
 	if limit != "" {
 		v, err := strconv.Atoi(limit)
 		if err != nil || v < 1 || v > maxLimit {
-			return 0, "", invalid([]FieldError{{"limit", "a number 1.." + strconv.Itoa(maxLimit)}})
+			return 0, "", httpapi.Invalid(FieldError{Field: "limit", Rule: "a number 1.." + strconv.Itoa(maxLimit)})
 		}
 		n = v
 	}
 	after, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return 0, "", invalid([]FieldError{{"cursor", "not a cursor this API returned"}})
+		return 0, "", httpapi.Invalid(FieldError{Field: "cursor", Rule: "not a cursor this API returned"})
 	}
 	return n, string(after), nil
 }

@@ -36,10 +36,6 @@ import (
 // someone else that read the rows just before that write lands after it.
 // The next member or milestone write of the project (or RebuildRoster from
 // a reconciler) repairs it.
-//
-// TODO(#8): Store.InsertPlan (tasks_store.go, the seeding path) writes no
-// roster, so seeded projects are read from their rows until their first
-// member or milestone write; it should call RebuildRoster after its batch.
 const (
 	colRoster    = "roster"         // JSON []rosterMember
 	colMSList    = "milestone_list" // JSON []rosterMilestone

@@ -97,9 +97,6 @@ func FromEnv(getenv func(string) string) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if apps, err = AppsWithApprovals(apps, []byte(getenv("DINGTALK_APPS"))); err != nil {
-		return nil, err
-	}
 	return New(db, signer, apps, Config{})
 }
 
@@ -120,7 +117,7 @@ func appsFromEnv(getenv func(string) string) (map[string]Identifier, error) {
 		}
 		apps[a.CorpID] = c
 	}
-	return apps, nil
+	return AppsWithApprovals(apps, list), nil
 }
 
 // today is the current date in plan.Zone.

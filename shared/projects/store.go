@@ -44,7 +44,6 @@ const (
 	colRole     = "role"
 	colUIDH     = "uidh"
 	colUserID   = "user_id"
-	colOrgRole  = "org_role"
 	memberState = "active"
 
 	colTitle      = "title"

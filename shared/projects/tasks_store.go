@@ -281,6 +281,7 @@ func (s *Store) InsertPlan(ctx context.Context, p *plan.Plan, createdBy string,
 	cols[colNextTask], cols[colNextMS] = int64(sn.Seq.Task), int64(sn.Seq.Milestone)
 	cols[ColNextWorkLog], cols[ColNextComment] = int64(sn.Seq.WorkLog), int64(sn.Seq.Comment)
 	cols[ColNextBaseline] = int64(sn.Seq.Baseline)
+	cols[colRosterGen] = int64(1) // no roster until RebuildRoster below
 	writes := []tables.Write{{Op: tables.OpCreate, Table: tables.Project.Name,
 		Key: projectKey(corp, pr.ID), Cols: cols}}
 	for _, m := range sn.Members {
@@ -297,6 +298,9 @@ func (s *Store) InsertPlan(ctx context.Context, p *plan.Plan, createdBy string,
 	}
 	if err := s.batch(ctx, writes); err != nil {
 		return fmt.Errorf("projects: insert plan %q: %w", pr.ID, err)
+	}
+	if err := s.RebuildRoster(ctx, corp, pr.ID); err != nil {
+		return err
 	}
 	if err := s.insertRecords(ctx, sn); err != nil {
 		return err

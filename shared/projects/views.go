@@ -1,6 +1,7 @@
 package projects
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xietong/xietong/shared/access"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/runtime"
 )
@@ -121,23 +123,23 @@ func portfolioQuery(r *http.Request) (plan.Query, bool, error) {
 		known := slices.Contains(plan.Dimensions, plan.Dimension(name)) ||
 			name == "groupBy" || name == "drill" || name == "limit" || name == "cursor"
 		if !known {
-			return pq, false, invalid([]FieldError{{name, "unknown parameter; dimensions are " +
-				"status, department, year, band, owner, risk"}})
+			return pq, false, httpapi.Invalid(FieldError{Field: name, Rule: "unknown parameter; dimensions are " +
+				"status, department, year, band, owner, risk"})
 		}
 	}
 	if err := pq.Check(); err != nil {
-		return pq, false, planErr(err)
+		return pq, false, PlanError(err)
 	}
-	drill, err := strconv.ParseBool(cmpOr(q.Get("drill"), "false"))
+	drill, err := strconv.ParseBool(cmp.Or(q.Get("drill"), "false"))
 	if err != nil {
-		return pq, false, invalid([]FieldError{{"drill", "true or false"}})
+		return pq, false, httpapi.Invalid(FieldError{Field: "drill", Rule: "true or false"})
 	}
 	return pq, drill, nil
 }
 
 func (s *Service) executive(w http.ResponseWriter, r *http.Request, c caller) error {
 	if !access.Can(c.Subject, access.ViewExecutive, access.Resource{OwnerCorp: c.Corp}) {
-		return forbidden("see the organization's portfolio")
+		return httpapi.Forbidden("see the organization's portfolio")
 	}
 	q, drill, err := portfolioQuery(r)
 	if err != nil {
@@ -149,7 +151,7 @@ func (s *Service) executive(w http.ResponseWriter, r *http.Request, c caller) er
 	}
 	res, err := plan.Portfolio(sums, s.cfg.Bands, q)
 	if err != nil {
-		return planErr(err)
+		return PlanError(err)
 	}
 	v := ExecutiveView{Corp: c.Corp, GroupBy: []string{}, Total: totalsJSON(res.Total),
 		Groups: []Group{}}
@@ -164,7 +166,7 @@ func (s *Service) executive(w http.ResponseWriter, r *http.Request, c caller) er
 			return err
 		}
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpapi.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -278,7 +280,7 @@ func (s *Service) managedDepts(ctx context.Context, c caller) ([]string, error) 
 
 func (s *Service) department(w http.ResponseWriter, r *http.Request, c caller) error {
 	if !access.Can(c.Subject, access.ViewDepartment, access.Resource{OwnerCorp: c.Corp}) {
-		return forbidden("see department views")
+		return httpapi.Forbidden("see department views")
 	}
 	ctx := r.Context()
 	depts, err := s.managedDepts(ctx, c)
@@ -288,7 +290,7 @@ func (s *Service) department(w http.ResponseWriter, r *http.Request, c caller) e
 	if want := splitParam(r.URL.Query()["department"]); len(want) > 0 {
 		for _, d := range want {
 			if !slices.Contains(depts, d) {
-				return forbidden("see department " + strconv.Quote(d))
+				return httpapi.Forbidden("see department " + strconv.Quote(d))
 			}
 		}
 		depts = want
@@ -307,7 +309,7 @@ func (s *Service) department(w http.ResponseWriter, r *http.Request, c caller) e
 		row.Logged = logged[row.Project]
 		v.Items = append(v.Items, departmentRow(s.item(row.Summary), row))
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpapi.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 

@@ -18,37 +18,13 @@ type dirStaff struct {
 	Names      map[string]string   // uid → name
 }
 
-// OrgRoleOf is the organization role of a directory user: the org_role
-// column of the user row when it names a role, otherwise derived as the
-// projects function derives it (external contacts, the boss or the
-// "executive" role, department leaders, admins, staff).
-//
-// TODO(#8): shared/projects derives the same role in an unexported
-// function; one exported rule there would keep the two from drifting.
-func OrgRoleOf(u directory.User, override string) access.OrgRole {
-	if r := access.OrgRole(override); r.Valid() {
-		return r
-	}
-	switch {
-	case u.Kind == directory.KindExternal:
-		return access.External
-	case u.Boss || slices.Contains(u.Roles, string(access.Executive)):
-		return access.Executive
-	case u.Manager():
-		return access.DeptManager
-	case u.Admin:
-		return access.Admin
-	}
-	return access.Staff
-}
-
 func (l *loader) staff(ctx context.Context, dir *directory.Directory,
 	corp string) (*dirStaff, error) {
 	overrides := map[string]string{}
 	rg := tenantRange(corp)
-	rg.Columns = []string{"org_role"}
+	rg.Columns = []string{directory.ColOrgRole}
 	err := l.scan(ctx, tables.User.Name, rg, func(r *tables.Row) error {
-		overrides[keyPart(r.Key, 1)] = r.String("org_role")
+		overrides[keyPart(r.Key, 1)] = r.String(directory.ColOrgRole)
 		return nil
 	})
 	if err != nil {
@@ -75,7 +51,7 @@ func (l *loader) staff(ctx context.Context, dir *directory.Directory,
 			continue
 		}
 		st.Names[u.UID()] = u.Name
-		role := OrgRoleOf(u, overrides[u.UserID])
+		role := u.OrgRole(overrides[u.UserID])
 		if role == access.Executive {
 			st.Executives = append(st.Executives, u.UID())
 		}

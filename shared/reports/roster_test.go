@@ -45,7 +45,7 @@ func (st *stack) composeAll(t *testing.T, k Kind) (sayings, map[string]int64) {
 }
 
 // TestReportsFromRosterMatchRows composes every report three ways: from
-// the member and milestone rows (the seed's project rows carry no roster),
+// the member and milestone rows (every roster made stale),
 // from the rosters once rebuilt, and with one roster stale again. The
 // reports are the same each time, and the member and milestone rows read
 // are only those of projects without a current roster.
@@ -61,11 +61,15 @@ func TestReportsFromRosterMatchRows(t *testing.T) {
 			}
 		}
 	}
-	stale := func() {
-		_, err := st.db.Increment(ctx, tables.Project.Name,
-			tables.Key{tables.TenantKey(uni), "p-portal"}, "roster_gen", 1)
-		if err != nil {
-			t.Fatal(err)
+	stale := func(ids ...string) func() {
+		return func() {
+			for _, id := range ids {
+				_, err := st.db.Increment(ctx, tables.Project.Name,
+					tables.Key{tables.TenantKey(uni), id}, "roster_gen", 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
 	// The portal has 4 members and 2 milestones, the infra project 2 and 1,
@@ -75,9 +79,9 @@ func TestReportsFromRosterMatchRows(t *testing.T) {
 		change              func()
 		members, milestones int64
 	}{
-		{"rows", func() {}, 7, 3},
+		{"rows", stale(projectsIn...), 7, 3},
 		{"rosters", rebuild, 0, 0},
-		{"portal roster stale", stale, 4, 2},
+		{"portal roster stale", stale("p-portal"), 4, 2},
 	}
 	want := map[Kind]sayings{}
 	for i, s := range steps {

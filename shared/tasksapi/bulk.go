@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/projects"
 )
@@ -15,11 +16,11 @@ const maxBulk = 100
 
 func (s *Service) bulk(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	var req BulkRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	if len(req.Items) == 0 || len(req.Items) > maxBulk {
-		return invalid(FieldError{"items", "1 to " + strconv.Itoa(maxBulk) + " updates"})
+		return httpapi.Invalid(FieldError{Field: "items", Rule: "1 to " + strconv.Itoa(maxBulk) + " updates"})
 	}
 	pj, err := s.open(r, c, true, false)
 	if err != nil {
@@ -42,18 +43,18 @@ func (s *Service) bulkItem(ctx context.Context, c projects.Principal, pj *projec
 	res := BulkResult{Task: it.Task}
 	edit, errs := bulkEdit(i, it)
 	if errs != nil {
-		return failed(res, invalid(errs...))
+		return failed(res, httpapi.Invalid(errs...))
 	}
 	p := pj.plan()
 	before, ok := p.Task(it.Task)
 	if !ok {
-		return failed(res, apiErr(http.StatusNotFound, "task_not_found", "no task "+it.Task))
+		return failed(res, httpapi.Err(http.StatusNotFound, "task_not_found", "no task "+it.Task))
 	}
 	if v, ok := vers[it.Task]; ok {
 		before.Ver = v
 	}
 	if before.Ver != it.Ver {
-		return failed(res, conflict(taskJSON(pj, p.Rollup(), before, c.UID)))
+		return failed(res, httpapi.Conflict(taskJSON(pj, p.Rollup(), before, c.UID)))
 	}
 	snap := p.Snapshot()
 	acts, err := applyBulk(p, s.actor(c), it, edit)
@@ -68,7 +69,7 @@ func (s *Service) bulkItem(ctx context.Context, c projects.Principal, pj *projec
 		if back, rerr := plan.Restore(snap); rerr == nil {
 			pj.l.Plan = back
 		}
-		return failed(res, planErr(err))
+		return failed(res, projects.PlanError(err))
 	}
 	after, _ := pj.plan().Task(it.Task)
 	after.Ver = before.Ver
@@ -83,10 +84,10 @@ func bulkEdit(i int, it BulkItem) (plan.TaskEdit, []FieldError) {
 	var errs []FieldError
 	field := "items[" + strconv.Itoa(i) + "]."
 	if !taskRE.MatchString(it.Task) {
-		errs = append(errs, FieldError{field + "task", "required: a task id T-<n>"})
+		errs = append(errs, FieldError{Field: field + "task", Rule: "required: a task id T-<n>"})
 	}
 	if it.Ver < 1 {
-		errs = append(errs, FieldError{field + "ver", "required: the version you read (>= 1)"})
+		errs = append(errs, FieldError{Field: field + "ver", Rule: "required: the version you read (>= 1)"})
 	}
 	e := plan.TaskEdit{Title: it.Title, Start: optDate(field+"start", it.Start, &errs),
 		Due: optDate(field+"due", it.Due, &errs)}
@@ -130,11 +131,11 @@ func applyBulk(p *plan.Plan, a plan.Actor, it BulkItem, e plan.TaskEdit) ([]plan
 
 // failed fills res with the answer err would have had alone.
 func failed(res BulkResult, err error) BulkResult {
-	var ae *apiError
+	var ae *httpapi.Error
 	if !errors.As(err, &ae) {
-		ae = apiErr(http.StatusServiceUnavailable, "unavailable", err.Error())
+		ae = httpapi.Err(http.StatusServiceUnavailable, "unavailable", err.Error())
 	}
-	res.Status = ae.status
-	res.Error = &ErrorInfo{Code: ae.code, Message: ae.message, Details: ae.details}
+	res.Status = ae.Status
+	res.Error = &ErrorInfo{Code: ae.Code, Message: ae.Message, Details: ae.Details}
 	return res
 }

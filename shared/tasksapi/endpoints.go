@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/xietong/xietong/shared/access"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/projects"
 	"github.com/xietong/xietong/shared/tables"
@@ -21,7 +22,7 @@ const (
 
 func (s *Service) create(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	var req CreateRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
@@ -31,7 +32,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, c projects.Prin
 		Start: parseDate("start", req.Start, &errs), Due: parseDate("due", req.Due, &errs),
 		After: req.After}
 	if errs != nil {
-		return invalid(errs...)
+		return httpapi.Invalid(errs...)
 	}
 	corp, id, err := pathProject(r)
 	if err != nil {
@@ -52,7 +53,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request, c projects.Prin
 func (s *Service) insert(ctx context.Context, c projects.Principal, corp, id string,
 	role access.ProjectRole, in plan.NewTask) (*Task, error) {
 	if _, err := s.store.Project(ctx, corp, id); errors.Is(err, tables.ErrNotFound) {
-		return nil, apiErr(http.StatusNotFound, "project_not_found", "no such project")
+		return nil, httpapi.Err(http.StatusNotFound, "project_not_found", "no such project")
 	}
 	n, err := s.store.NextNumber(ctx, corp, id, projects.ColNextTask)
 	if err != nil {
@@ -66,7 +67,7 @@ func (s *Service) insert(ctx context.Context, c projects.Principal, corp, id str
 	}
 	t, acts, err := pj.plan().AddTask(s.actor(c), in)
 	if err != nil {
-		return nil, planErr(err)
+		return nil, projects.PlanError(err)
 	}
 	if err := s.store.SaveTask(ctx, corp, id, t); err != nil {
 		return nil, err
@@ -91,7 +92,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, c projects.Princi
 	}
 	view := q.Get("view")
 	if view != "" && view != "flat" && view != "tree" {
-		return invalid(FieldError{"view", "flat or tree"})
+		return httpapi.Invalid(FieldError{Field: "view", Rule: "flat or tree"})
 	}
 	pj, err := s.open(r, c, false, false)
 	if err != nil {
@@ -102,7 +103,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, c projects.Princi
 	out := TaskList{Progress: roll.Project}
 	if view == "tree" {
 		out.Tree = s.tree(pj, roll, c.UID, "")
-		writeJSON(w, http.StatusOK, out)
+		httpapi.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
 	after, err := cursorOf(q.Get("cursor"))
@@ -125,7 +126,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, c projects.Princi
 		}
 		out.Items = append(out.Items, taskJSON(pj, roll, t, c.UID))
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -145,7 +146,7 @@ func limitOf(s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxLimit {
-		return 0, invalid(FieldError{"limit", "a number from 1 to " + strconv.Itoa(maxLimit)})
+		return 0, httpapi.Invalid(FieldError{Field: "limit", Rule: "a number from 1 to " + strconv.Itoa(maxLimit)})
 	}
 	return n, nil
 }
@@ -160,7 +161,7 @@ func cursorOf(s string) (string, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || !taskRE.Match(b) {
-		return "", invalid(FieldError{"cursor", "not a cursor this API returned"})
+		return "", httpapi.Invalid(FieldError{Field: "cursor", Rule: "not a cursor this API returned"})
 	}
 	return string(b), nil
 }
@@ -190,15 +191,15 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request, c projects.Princip
 	}
 	t, ok := pj.plan().Task(id)
 	if !ok {
-		return apiErr(http.StatusNotFound, "task_not_found", "no task "+id+" in the project")
+		return httpapi.Err(http.StatusNotFound, "task_not_found", "no task "+id+" in the project")
 	}
-	writeJSON(w, http.StatusOK, taskJSON(pj, pj.plan().Rollup(), t, c.UID))
+	httpapi.WriteJSON(w, http.StatusOK, taskJSON(pj, pj.plan().Rollup(), t, c.UID))
 	return nil
 }
 
 func (s *Service) update(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	var req UpdateRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
@@ -210,7 +211,7 @@ func (s *Service) update(w http.ResponseWriter, r *http.Request, c projects.Prin
 		e.Priority = ptr(plan.Priority(*req.Priority))
 	}
 	if errs != nil {
-		return invalid(errs...)
+		return httpapi.Invalid(errs...)
 	}
 	return s.changeTask(w, r, c, req, mutation{ver: req.Ver,
 		apply: func(p *plan.Plan, a plan.Actor, id string) ([]plan.Activity, error) {
@@ -221,12 +222,12 @@ func (s *Service) update(w http.ResponseWriter, r *http.Request, c projects.Prin
 
 func (s *Service) assign(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	var req AssignRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	if checkVer(req.Ver, &errs); errs != nil {
-		return invalid(errs...)
+		return httpapi.Invalid(errs...)
 	}
 	return s.changeTask(w, r, c, req, mutation{ver: req.Ver,
 		apply: func(p *plan.Plan, a plan.Actor, id string) ([]plan.Activity, error) {
@@ -237,16 +238,16 @@ func (s *Service) assign(w http.ResponseWriter, r *http.Request, c projects.Prin
 
 func (s *Service) move(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	var req MoveRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	checkVer(req.Ver, &errs)
 	if req.Parent == nil && req.Milestone == nil {
-		errs = append(errs, FieldError{"parent", "give parent and/or milestone"})
+		errs = append(errs, FieldError{Field: "parent", Rule: "give parent and/or milestone"})
 	}
 	if errs != nil {
-		return invalid(errs...)
+		return httpapi.Invalid(errs...)
 	}
 	return s.changeTask(w, r, c, req, mutation{ver: req.Ver, structural: req.Parent != nil,
 		apply: func(p *plan.Plan, a plan.Actor, id string) ([]plan.Activity, error) {
@@ -271,17 +272,17 @@ func (s *Service) move(w http.ResponseWriter, r *http.Request, c projects.Princi
 
 func (s *Service) status(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	var req StatusRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	checkVer(req.Ver, &errs)
 	if req.Status == "" {
-		errs = append(errs, FieldError{"status", "required: todo, doing, review, done, " +
+		errs = append(errs, FieldError{Field: "status", Rule: "required: todo, doing, review, done, " +
 			"blocked or cancelled"})
 	}
 	if errs != nil {
-		return invalid(errs...)
+		return httpapi.Invalid(errs...)
 	}
 	return s.changeTask(w, r, c, req, mutation{ver: req.Ver,
 		apply: func(p *plan.Plan, a plan.Actor, id string) ([]plan.Activity, error) {
@@ -292,16 +293,16 @@ func (s *Service) status(w http.ResponseWriter, r *http.Request, c projects.Prin
 
 func (s *Service) progress(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	var req ProgressRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	checkVer(req.Ver, &errs)
 	if req.Progress == nil {
-		errs = append(errs, FieldError{"progress", "required: percent done, 0..100"})
+		errs = append(errs, FieldError{Field: "progress", Rule: "required: percent done, 0..100"})
 	}
 	if errs != nil {
-		return invalid(errs...)
+		return httpapi.Invalid(errs...)
 	}
 	return s.changeTask(w, r, c, req, mutation{ver: req.Ver,
 		apply: func(p *plan.Plan, a plan.Actor, id string) ([]plan.Activity, error) {
@@ -312,16 +313,16 @@ func (s *Service) progress(w http.ResponseWriter, r *http.Request, c projects.Pr
 
 func (s *Service) addDep(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	var req DependencyRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	checkVer(req.Ver, &errs)
 	if !taskRE.MatchString(req.After) {
-		errs = append(errs, FieldError{"after", "required: a task id T-<n>"})
+		errs = append(errs, FieldError{Field: "after", Rule: "required: a task id T-<n>"})
 	}
 	if errs != nil {
-		return invalid(errs...)
+		return httpapi.Invalid(errs...)
 	}
 	return s.changeTask(w, r, c, req, mutation{ver: req.Ver, structural: true,
 		apply: func(p *plan.Plan, a plan.Actor, id string) ([]plan.Activity, error) {
@@ -334,11 +335,11 @@ func (s *Service) removeDep(w http.ResponseWriter, r *http.Request,
 	c projects.Principal) error {
 	ver, err := strconv.ParseInt(r.URL.Query().Get("ver"), 10, 64)
 	if err != nil || ver < 1 {
-		return invalid(FieldError{"ver", "required query parameter: the task's version"})
+		return httpapi.Invalid(FieldError{Field: "ver", Rule: "required query parameter: the task's version"})
 	}
 	pred := r.PathValue("pred")
 	if !taskRE.MatchString(pred) {
-		return invalid(FieldError{"pred", "a task id T-<n>"})
+		return httpapi.Invalid(FieldError{Field: "pred", Rule: "a task id T-<n>"})
 	}
 	return s.changeTask(w, r, c, nil, mutation{ver: ver,
 		apply: func(p *plan.Plan, a plan.Actor, id string) ([]plan.Activity, error) {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/xietong/xietong/shared/access"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/projects"
 	"github.com/xietong/xietong/shared/tables"
@@ -20,7 +21,7 @@ var baselineRE = regexp.MustCompile(`^B-[0-9]{1,9}$`)
 func (s *Service) numbered(ctx context.Context, corp, id string, role access.ProjectRole,
 	col string, full bool, set func(*plan.Seq, int)) (*project, error) {
 	if _, err := s.store.Project(ctx, corp, id); errors.Is(err, tables.ErrNotFound) {
-		return nil, apiErr(http.StatusNotFound, "project_not_found", "no such project")
+		return nil, httpapi.Err(http.StatusNotFound, "project_not_found", "no such project")
 	}
 	n, err := s.store.NextNumber(ctx, corp, id, col)
 	if err != nil {
@@ -50,13 +51,13 @@ func (s *Service) writeTarget(r *http.Request, c projects.Principal) (string, st
 
 func (s *Service) logWork(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	var req WorkLogRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	var errs []FieldError
 	day := parseDate("date", req.Date, &errs)
 	if errs != nil {
-		return invalid(errs...)
+		return httpapi.Invalid(errs...)
 	}
 	corp, id, tid, role, err := s.writeTarget(r, c)
 	if err != nil {
@@ -72,7 +73,7 @@ func (s *Service) logWork(w http.ResponseWriter, r *http.Request, c projects.Pri
 		wl, acts, err := pj.plan().LogWork(s.actor(c), plan.NewWorkLog{Task: tid,
 			User: req.User, Minutes: req.Minutes, Date: day, Note: req.Note})
 		if err != nil {
-			return nil, planErr(err)
+			return nil, projects.PlanError(err)
 		}
 		if err := s.store.SaveWorkLog(ctx, corp, id, wl); err != nil {
 			return nil, err
@@ -94,7 +95,7 @@ func (s *Service) taskLogs(w http.ResponseWriter, r *http.Request, c projects.Pr
 		return err
 	}
 	if _, ok := pj.plan().Task(tid); !ok {
-		return apiErr(http.StatusNotFound, "task_not_found", "no task "+tid+" in the project")
+		return httpapi.Err(http.StatusNotFound, "task_not_found", "no task "+tid+" in the project")
 	}
 	items := []WorkLog{}
 	var total int64
@@ -104,7 +105,7 @@ func (s *Service) taskLogs(w http.ResponseWriter, r *http.Request, c projects.Pr
 			total += wl.Minutes
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "minutes": total})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"items": items, "minutes": total})
 	return nil
 }
 
@@ -113,7 +114,7 @@ func (s *Service) taskLogs(w http.ResponseWriter, r *http.Request, c projects.Pr
 
 func (s *Service) comment(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	var req CommentRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	corp, id, tid, role, err := s.writeTarget(r, c)
@@ -129,7 +130,7 @@ func (s *Service) comment(w http.ResponseWriter, r *http.Request, c projects.Pri
 		}
 		cm, acts, err := pj.plan().AddComment(s.actor(c), tid, req.Body)
 		if err != nil {
-			return nil, planErr(err)
+			return nil, projects.PlanError(err)
 		}
 		if err := s.store.SaveComment(ctx, corp, id, cm); err != nil {
 			return nil, err
@@ -149,7 +150,7 @@ func (s *Service) comments(w http.ResponseWriter, r *http.Request, c projects.Pr
 		return err
 	}
 	if _, ok := pj.plan().Task(tid); !ok {
-		return apiErr(http.StatusNotFound, "task_not_found", "no task "+tid+" in the project")
+		return httpapi.Err(http.StatusNotFound, "task_not_found", "no task "+tid+" in the project")
 	}
 	items := []Comment{}
 	for _, cm := range pj.plan().Comments() {
@@ -157,14 +158,14 @@ func (s *Service) comments(w http.ResponseWriter, r *http.Request, c projects.Pr
 			items = append(items, commentJSON(cm))
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"items": items})
 	return nil
 }
 
 func (s *Service) saveBaseline(w http.ResponseWriter, r *http.Request,
 	c projects.Principal) error {
 	var req BaselineRequest
-	if err := decode(r, &req); err != nil {
+	if err := httpapi.Decode(r, &req, maxBody); err != nil {
 		return err
 	}
 	corp, id, err := pathProject(r)
@@ -184,7 +185,7 @@ func (s *Service) saveBaseline(w http.ResponseWriter, r *http.Request,
 		}
 		b, acts, err := pj.plan().SaveBaseline(s.actor(c), req.Name)
 		if err != nil {
-			return nil, planErr(err)
+			return nil, projects.PlanError(err)
 		}
 		if err := s.store.SaveBaseline(ctx, corp, id, b); err != nil {
 			return nil, err
@@ -210,14 +211,14 @@ func (s *Service) baselines(w http.ResponseWriter, r *http.Request, c projects.P
 	for _, b := range bs {
 		items = append(items, baselineJSON(b))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"items": items})
 	return nil
 }
 
 func (s *Service) variance(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	bid := r.PathValue("baseline")
 	if !baselineRE.MatchString(bid) {
-		return invalid(FieldError{"baseline", "a baseline id B-<n>"})
+		return httpapi.Invalid(FieldError{Field: "baseline", Rule: "a baseline id B-<n>"})
 	}
 	pj, err := s.open(r, c, false, true)
 	if err != nil {
@@ -225,7 +226,7 @@ func (s *Service) variance(w http.ResponseWriter, r *http.Request, c projects.Pr
 	}
 	vs, err := pj.plan().Variance(bid)
 	if err != nil {
-		return planErr(err)
+		return projects.PlanError(err)
 	}
 	out := VarianceResponse{Items: varianceJSON(vs)}
 	for _, b := range pj.plan().Baselines() {
@@ -233,6 +234,6 @@ func (s *Service) variance(w http.ResponseWriter, r *http.Request, c projects.Pr
 			out.Baseline = baselineJSON(b)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

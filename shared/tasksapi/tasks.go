@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/xietong/xietong/shared/access"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/projects"
 	"github.com/xietong/xietong/shared/runtime"
@@ -35,13 +36,13 @@ func pathProject(r *http.Request) (string, string, error) {
 	corp, id := r.PathValue("corp"), r.PathValue("project")
 	var errs []FieldError
 	if !corpRE.MatchString(corp) {
-		errs = append(errs, FieldError{"corp", "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
+		errs = append(errs, FieldError{Field: "corp", Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 	}
 	if !idRE.MatchString(id) {
-		errs = append(errs, FieldError{"project", "a project id, 1-64 of A-Z a-z 0-9 _ -"})
+		errs = append(errs, FieldError{Field: "project", Rule: "a project id, 1-64 of A-Z a-z 0-9 _ -"})
 	}
 	if errs != nil {
-		return "", "", invalid(errs...)
+		return "", "", httpapi.Invalid(errs...)
 	}
 	return corp, id, nil
 }
@@ -49,7 +50,7 @@ func pathProject(r *http.Request) (string, string, error) {
 func pathTask(r *http.Request) (string, error) {
 	id := r.PathValue("task")
 	if !taskRE.MatchString(id) {
-		return "", invalid(FieldError{"task", "a task id T-<n>"})
+		return "", httpapi.Invalid(FieldError{Field: "task", Rule: "a task id T-<n>"})
 	}
 	return id, nil
 }
@@ -65,10 +66,10 @@ func (s *Service) authorize(ctx context.Context, c projects.Principal, corp, id 
 	}
 	if !access.Can(c.Subject, access.ProjectView, access.Resource{OwnerCorp: corp,
 		ProjectRole: role}) {
-		return role, forbidden("see this project")
+		return role, httpapi.Forbidden("see this project")
 	}
 	if write && role == access.NotMember {
-		return role, forbidden("change a project you are not a member of")
+		return role, httpapi.Forbidden("change a project you are not a member of")
 	}
 	return role, nil
 }
@@ -98,7 +99,7 @@ func (s *Service) load(ctx context.Context, corp, id string, role access.Project
 		l, err = s.store.LoadWith(ctx, corp, id, adjust)
 	}
 	if errors.Is(err, tables.ErrNotFound) {
-		return nil, apiErr(http.StatusNotFound, "project_not_found", "no such project")
+		return nil, httpapi.Err(http.StatusNotFound, "project_not_found", "no such project")
 	}
 	if err != nil {
 		return nil, err
@@ -139,7 +140,7 @@ func nonNil(s []string) []string {
 
 func checkVer(v int64, errs *[]FieldError) {
 	if v < 1 {
-		*errs = append(*errs, FieldError{"ver", "required: the version you read (>= 1)"})
+		*errs = append(*errs, FieldError{Field: "ver", Rule: "required: the version you read (>= 1)"})
 	}
 }
 
@@ -147,7 +148,7 @@ func checkVer(v int64, errs *[]FieldError) {
 func parseDate(field, s string, errs *[]FieldError) plan.Date {
 	d, err := plan.ParseDate(s)
 	if err != nil {
-		*errs = append(*errs, FieldError{field, "not a date YYYY-MM-DD: " + s})
+		*errs = append(*errs, FieldError{Field: field, Rule: "not a date YYYY-MM-DD: " + s})
 	}
 	return d
 }
@@ -190,14 +191,14 @@ func (s *Service) mutate(ctx context.Context, c projects.Principal, pj *project,
 	p := pj.plan()
 	before, ok := p.Task(id)
 	if !ok {
-		return nil, apiErr(http.StatusNotFound, "task_not_found", "no task "+id+" in the project")
+		return nil, httpapi.Err(http.StatusNotFound, "task_not_found", "no task "+id+" in the project")
 	}
 	if before.Ver != m.ver {
-		return nil, conflict(taskJSON(pj, p.Rollup(), before, c.UID))
+		return nil, httpapi.Conflict(taskJSON(pj, p.Rollup(), before, c.UID))
 	}
 	acts, err := m.apply(p, s.actor(c), id)
 	if err != nil {
-		return nil, planErr(err)
+		return nil, projects.PlanError(err)
 	}
 	after, _ := p.Task(id)
 	if len(acts) == 0 {
@@ -228,7 +229,7 @@ func (s *Service) saveTask(ctx context.Context, c projects.Principal, pj *projec
 		if derr != nil {
 			return 0, derr
 		}
-		return 0, conflict(taskJSON(pj, pj.plan().Rollup(), cur, c.UID))
+		return 0, httpapi.Conflict(taskJSON(pj, pj.plan().Rollup(), cur, c.UID))
 	}
 	return nv, err
 }
@@ -254,7 +255,7 @@ func (s *Service) recheck(ctx context.Context, pj *project, before *plan.Task,
 	if undo != nil {
 		runtime.Logger(ctx).Error("undo", "project", pj.id, "task", after.ID, "error", undo)
 	}
-	return apiErr(http.StatusConflict, "concurrent_change",
+	return httpapi.Err(http.StatusConflict, "concurrent_change",
 		"a concurrent change to the plan and this one together form a cycle; read and retry")
 }
 

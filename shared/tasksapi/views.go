@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/xietong/xietong/shared/access"
+	"github.com/xietong/xietong/shared/httpapi"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/projects"
 )
@@ -102,7 +103,7 @@ type Load struct {
 func (s *Service) lead(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
 	baseline := r.URL.Query().Get("baseline")
 	if baseline != "" && !baselineRE.MatchString(baseline) {
-		return invalid(FieldError{"baseline", "a baseline id B-<n>"})
+		return httpapi.Invalid(FieldError{Field: "baseline", Rule: "a baseline id B-<n>"})
 	}
 	pj, err := s.open(r, c, false, true)
 	if err != nil {
@@ -110,13 +111,13 @@ func (s *Service) lead(w http.ResponseWriter, r *http.Request, c projects.Princi
 	}
 	ownerExec := c.OrgRole == access.Executive && c.Corp == pj.corp
 	if pj.role != access.Lead && !ownerExec {
-		return forbidden("see the lead's view of this project")
+		return httpapi.Forbidden("see the lead's view of this project")
 	}
 	v, err := pj.plan().LeadView(s.today(), baseline)
 	if err != nil {
-		return planErr(err)
+		return projects.PlanError(err)
 	}
-	writeJSON(w, http.StatusOK, leadJSON(pj.plan(), v))
+	httpapi.WriteJSON(w, http.StatusOK, leadJSON(pj.plan(), v))
 	return nil
 }
 
