@@ -65,6 +65,27 @@ type bucket struct {
 	mu      sync.Mutex
 	objects map[string]*objectMeta
 	sorted  []string // keys of objects, sorted; nil when stale
+
+	dirs sync.Map // data and meta directories known to exist
+}
+
+// mkdirFor makes the directory of path. Data and meta directories are
+// never removed, so each is made once (MkdirAll costs a system call even
+// for one that exists); others (multipart uploads) every time.
+func (b *bucket) mkdirFor(path string) error {
+	dir := filepath.Dir(path)
+	if _, ok := b.dirs.Load(dir); ok {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if filepath.Dir(filepath.Dir(dir)) == b.dir {
+		if top := filepath.Base(filepath.Dir(dir)); top == "data" || top == "meta" {
+			b.dirs.Store(dir, struct{}{})
+		}
+	}
+	return nil
 }
 
 func openBucket(root, name string) (*bucket, error) {
@@ -145,7 +166,7 @@ var errTooLarge = errors.New("too large")
 func (b *bucket) stage(r io.Reader, limit int64) (*staged, error) {
 	id := newID()
 	p := b.dataPath(id)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := b.mkdirFor(p); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
@@ -271,7 +292,7 @@ func (b *bucket) linkTo(key string, dst *bucket) (*objectMeta, string, error) {
 	}
 	id := newID()
 	p := dst.dataPath(id)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := dst.mkdirFor(p); err != nil {
 		return nil, "", err
 	}
 	if err := os.Link(b.dataPath(m.Data), p); err != nil {
@@ -332,7 +353,7 @@ func (b *bucket) writeJSON(path string, v any) error {
 }
 
 func (b *bucket) writeFile(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := b.mkdirFor(path); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Join(b.dir, "tmp"), "meta-*")
