@@ -9,7 +9,8 @@ import (
 
 func TestFromEnv(t *testing.T) {
 	full := map[string]string{
-		"OSS_ENDPOINT": "https://oss-cn-hangzhou-internal.aliyuncs.com", "OSS_BUCKET": "xietong-files",
+		"OSS_ENDPOINT":                "https://oss-cn-hangzhou-internal.aliyuncs.com",
+		"OSS_BUCKET":                  "xietong-files",
 		"ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "secret",
 	}
 	env := func(m map[string]string) func(string) string {

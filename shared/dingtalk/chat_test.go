@@ -14,8 +14,8 @@ import (
 func TestChatRoundTrip(t *testing.T) {
 	e := start(t, dingfake.Config{}, dingtalk.Options{})
 	ctx := context.Background()
-	id, err := e.client.CreateChat(ctx, dingtalk.Chat{Name: "校园网升级", Owner: "u-infra-lead",
-		UserIDs: []string{"u-infra-lead", "u-dev-1"}})
+	id, err := e.client.CreateChat(ctx, dingtalk.Chat{Name: "校园网升级",
+		Owner: "u-infra-lead", UserIDs: []string{"u-infra-lead", "u-dev-1"}})
 	if err != nil || !strings.HasPrefix(id, "chat") {
 		t.Fatalf("CreateChat = %q, %v", id, err)
 	}

@@ -46,7 +46,8 @@ func (st *stack) seedProjectContract(id string, milestones ...string) {
 
 // requestAcceptance queues the ledger request of an acceptance of mid, as
 // the projects function does, and returns the row key and the payload.
-func (st *stack) requestAcceptance(mid string, n int64) (tables.Key, ledgerreq.MilestoneAcceptance) {
+func (st *stack) requestAcceptance(mid string, n int64) (tables.Key,
+	ledgerreq.MilestoneAcceptance) {
 	st.t.Helper()
 	req := ledgerreq.MilestoneAcceptance{Type: ledgerreq.TypeMilestoneAcceptance, Corp: uni,
 		ProjectID: projectID, MilestoneID: mid, AcceptedBy: uni + ":u-lead",

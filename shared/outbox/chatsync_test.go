@@ -98,7 +98,8 @@ func TestChatSyncCreatesOnceAndFollowsMembers(t *testing.T) {
 	// Membership changes: one member added, one removed.
 	src.set(key, "u-apps-lead", "u-dev-2")
 	join := syncMsg(key, 10)
-	join.Title, join.Body = "新成员加入", "msg-0003" // posted after the change: u-dev-2 sees it
+	// Posted after the change: u-dev-2 sees it.
+	join.Title, join.Body = "新成员加入", "msg-0003"
 	s.enqueue(join)
 	s.drainUntilSettled(10, 5*time.Second, d)
 	s.wantMembers(s.onlyChat(), "u-apps-lead", "u-dev-2")

@@ -218,13 +218,15 @@ type OrgResponse struct {
 func parseDate(field, s string, errs *[]FieldError) plan.Date {
 	d, err := plan.ParseDate(s)
 	if err != nil {
-		*errs = append(*errs, FieldError{Field: field, Rule: fmt.Sprintf("%q is not a date YYYY-MM-DD", s)})
+		*errs = append(*errs, FieldError{Field: field,
+			Rule: fmt.Sprintf("%q is not a date YYYY-MM-DD", s)})
 	}
 	return d
 }
 
 func checkVer(v int64, errs *[]FieldError) {
 	if v < 1 {
-		*errs = append(*errs, FieldError{Field: "ver", Rule: "required: the version you read (>= 1)"})
+		*errs = append(*errs, FieldError{Field: "ver",
+			Rule: "required: the version you read (>= 1)"})
 	}
 }

@@ -103,7 +103,8 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	app, ok := s.apps[req.CorpID]
 	if !ok {
-		return httpapi.Invalid(FieldError{Field: "corpId", Rule: "no DingTalk app is configured for it"})
+		return httpapi.Invalid(FieldError{Field: "corpId",
+			Rule: "no DingTalk app is configured for it"})
 	}
 	id, err := app.UserByAuthCode(r.Context(), req.AuthCode)
 	switch {

@@ -170,7 +170,8 @@ func member(p *plan.Plan, uid string) plan.Member {
 func (s *Service) removeMember(w http.ResponseWriter, r *http.Request, c caller) error {
 	ver, err := strconv.ParseInt(r.URL.Query().Get("ver"), 10, 64)
 	if err != nil || ver < 1 {
-		return httpapi.Invalid(FieldError{Field: "ver", Rule: "required query parameter: the member's version"})
+		return httpapi.Invalid(FieldError{Field: "ver",
+			Rule: "required query parameter: the member's version"})
 	}
 	l, _, err := s.open(r, c, access.MembersManage)
 	if err != nil {

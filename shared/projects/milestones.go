@@ -79,7 +79,8 @@ func (s *Service) openMilestone(r *http.Request, c caller, a access.Action,
 	ver int64) (*Loaded, plan.Milestone, error) {
 	mid := r.PathValue("mid")
 	if !milestoneRE.MatchString(mid) {
-		return nil, plan.Milestone{}, httpapi.Invalid(FieldError{Field: "mid", Rule: "a milestone id M-<n>"})
+		return nil, plan.Milestone{}, httpapi.Invalid(FieldError{Field: "mid",
+			Rule: "a milestone id M-<n>"})
 	}
 	l, _, err := s.open(r, c, a)
 	if err != nil {

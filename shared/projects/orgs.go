@@ -10,7 +10,8 @@ import (
 func (s *Service) getOrg(w http.ResponseWriter, r *http.Request, c caller) error {
 	corp := r.PathValue("corp")
 	if !corpRE.MatchString(corp) {
-		return httpapi.Invalid(FieldError{Field: "corp", Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
+		return httpapi.Invalid(FieldError{Field: "corp",
+			Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 	}
 	if !access.Can(c.Subject, access.OrgView, access.Resource{OwnerCorp: corp}) {
 		return httpapi.Forbidden("see another organization")

@@ -110,7 +110,8 @@ func projectOf(req CreateRequest) (plan.Project, []FieldError) {
 	}
 	for i, o := range req.Partners {
 		if !corpRE.MatchString(o.Corp) {
-			errs = append(errs, FieldError{Field: "partners[" + strconv.Itoa(i) + "].corp", Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
+			errs = append(errs, FieldError{Field: "partners[" + strconv.Itoa(i) + "].corp",
+				Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 		}
 		pr.Partners = append(pr.Partners, plan.Organization{Corp: o.Corp, Name: o.Name})
 	}
@@ -123,11 +124,13 @@ func (s *Service) checkProjectRefs(ctx context.Context, corp, department, owner 
 	if department != "" {
 		n, err := strconv.ParseInt(department, 10, 64)
 		if err != nil {
-			return httpapi.Invalid(FieldError{Field: "department", Rule: "a department id (a number)"})
+			return httpapi.Invalid(FieldError{Field: "department",
+				Rule: "a department id (a number)"})
 		}
 		d, err := s.dir.Dept(ctx, corp, n)
 		if errors.Is(err, directory.ErrNotFound) || err == nil && !d.Active {
-			return httpapi.Invalid(FieldError{Field: "department", Rule: "not a department of the organization"})
+			return httpapi.Invalid(FieldError{Field: "department",
+				Rule: "not a department of the organization"})
 		}
 		if err != nil {
 			return err
@@ -136,7 +139,8 @@ func (s *Service) checkProjectRefs(ctx context.Context, corp, department, owner 
 	if owner != "" {
 		oc, ou, ok := strings.Cut(owner, ":")
 		if !ok || oc != corp {
-			return httpapi.Invalid(FieldError{Field: "owner", Rule: "a uid corp:userid of the organization"})
+			return httpapi.Invalid(FieldError{Field: "owner",
+				Rule: "a uid corp:userid of the organization"})
 		}
 		if _, err := s.directoryUser(ctx, "owner", oc, ou); err != nil {
 			return err
@@ -149,14 +153,17 @@ func (s *Service) checkProjectRefs(ctx context.Context, corp, department, owner 
 func (s *Service) directoryUser(ctx context.Context, field, corp,
 	user string) (directory.User, error) {
 	if !corpRE.MatchString(corp) || user == "" || len(user) > 64 {
-		return directory.User{}, httpapi.Invalid(FieldError{Field: field, Rule: "a corp and a userid"})
+		return directory.User{}, httpapi.Invalid(FieldError{Field: field,
+			Rule: "a corp and a userid"})
 	}
 	u, err := s.dir.Lookup(ctx, corp, user)
 	switch {
 	case errors.Is(err, directory.ErrInactive):
-		return u, httpapi.Invalid(FieldError{Field: field, Rule: "the user has left the organization"})
+		return u, httpapi.Invalid(FieldError{Field: field,
+			Rule: "the user has left the organization"})
 	case errors.Is(err, directory.ErrNotFound):
-		return u, httpapi.Invalid(FieldError{Field: field, Rule: "not in the organization's directory"})
+		return u, httpapi.Invalid(FieldError{Field: field,
+			Rule: "not in the organization's directory"})
 	}
 	return u, err
 }
@@ -226,7 +233,8 @@ func (s *Service) insert(ctx context.Context, c caller, pr plan.Project,
 	s.after(ctx, c, p, acts, s.store.WriteSummary(ctx, c.Corp, pr.ID, sum, s.today()))
 	s.notifyMembers(ctx, c, p, others(p.Members(), c.uid), "project.created",
 		"你已加入项目："+pr.Name, "由 "+c.user.Name+" 创建", "v1")
-	s.syncChat(ctx, p.Project(), "created", "项目已创建："+pr.Name, "由 "+c.user.Name+" 创建")
+	s.syncChat(ctx, p.Project(), "created", "项目已创建："+pr.Name,
+		"由 "+c.user.Name+" 创建")
 	return s.detail(ctx, c, &Loaded{Plan: p, Record: rec, MemberVer: onesFor(p.Members())},
 		string(access.Lead))
 }
@@ -497,13 +505,15 @@ func pageParams(limit, cursor string) (int, string, error) {
 	if limit != "" {
 		v, err := strconv.Atoi(limit)
 		if err != nil || v < 1 || v > maxLimit {
-			return 0, "", httpapi.Invalid(FieldError{Field: "limit", Rule: "a number 1.." + strconv.Itoa(maxLimit)})
+			return 0, "", httpapi.Invalid(FieldError{Field: "limit",
+				Rule: "a number 1.." + strconv.Itoa(maxLimit)})
 		}
 		n = v
 	}
 	after, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return 0, "", httpapi.Invalid(FieldError{Field: "cursor", Rule: "not a cursor this API returned"})
+		return 0, "", httpapi.Invalid(FieldError{Field: "cursor",
+			Rule: "not a cursor this API returned"})
 	}
 	return n, string(after), nil
 }

@@ -123,8 +123,9 @@ func portfolioQuery(r *http.Request) (plan.Query, bool, error) {
 		known := slices.Contains(plan.Dimensions, plan.Dimension(name)) ||
 			name == "groupBy" || name == "drill" || name == "limit" || name == "cursor"
 		if !known {
-			return pq, false, httpapi.Invalid(FieldError{Field: name, Rule: "unknown parameter; dimensions are " +
-				"status, department, year, band, owner, risk"})
+			return pq, false, httpapi.Invalid(FieldError{Field: name,
+				Rule: "unknown parameter; dimensions are " +
+					"status, department, year, band, owner, risk"})
 		}
 	}
 	if err := pq.Check(); err != nil {

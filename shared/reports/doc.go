@@ -19,7 +19,8 @@
 // read per table, every project at once (members, milestones and the group
 // chat come with the project rows, from the roster that shared/projects
 // keeps there; a project without a current roster costs its member and
-// milestone rows), rebuilds the plans, and writes one Report per recipient: its PNG charts and its content in OSS (charts are
+// milestone rows), rebuilds the plans, and writes one Report per recipient:
+// its PNG charts and its content in OSS (charts are
 // linked by presigned URLs valid for Config.LinkTTL, 7 days by default), a
 // snapshot row in the report table (GET /api/reports/{corp}/snapshots/{id}
 // returns the content exactly as sent), and a notification in the outbox

@@ -102,7 +102,7 @@ func (c *composer) supplierLines(d *draft) {
 		for i, n := range s.Indexes {
 			links[i] = fmt.Sprintf("[#%d](%s/ledger/entries/%d)", n, c.appURL, n)
 		}
-		d.line("- %s：评价 %d 次，平均 %.1f 分，最低 %d 分；条目 %s", s.Name, s.Count,
-			s.average(), s.Min, strings.Join(links, " "))
+		d.line("- %s：评价 %d 次，平均 %.1f 分，最低 %d 分；条目 %s",
+			s.Name, s.Count, s.average(), s.Min, strings.Join(links, " "))
 	}
 }

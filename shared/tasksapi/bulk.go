@@ -20,7 +20,8 @@ func (s *Service) bulk(w http.ResponseWriter, r *http.Request, c projects.Princi
 		return err
 	}
 	if len(req.Items) == 0 || len(req.Items) > maxBulk {
-		return httpapi.Invalid(FieldError{Field: "items", Rule: "1 to " + strconv.Itoa(maxBulk) + " updates"})
+		return httpapi.Invalid(FieldError{Field: "items",
+			Rule: "1 to " + strconv.Itoa(maxBulk) + " updates"})
 	}
 	pj, err := s.open(r, c, true, false)
 	if err != nil {
@@ -87,7 +88,8 @@ func bulkEdit(i int, it BulkItem) (plan.TaskEdit, []FieldError) {
 		errs = append(errs, FieldError{Field: field + "task", Rule: "required: a task id T-<n>"})
 	}
 	if it.Ver < 1 {
-		errs = append(errs, FieldError{Field: field + "ver", Rule: "required: the version you read (>= 1)"})
+		errs = append(errs, FieldError{Field: field + "ver",
+			Rule: "required: the version you read (>= 1)"})
 	}
 	e := plan.TaskEdit{Title: it.Title, Start: optDate(field+"start", it.Start, &errs),
 		Due: optDate(field+"due", it.Due, &errs)}

@@ -146,7 +146,8 @@ func limitOf(s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxLimit {
-		return 0, httpapi.Invalid(FieldError{Field: "limit", Rule: "a number from 1 to " + strconv.Itoa(maxLimit)})
+		return 0, httpapi.Invalid(FieldError{Field: "limit",
+			Rule: "a number from 1 to " + strconv.Itoa(maxLimit)})
 	}
 	return n, nil
 }
@@ -161,7 +162,8 @@ func cursorOf(s string) (string, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || !taskRE.Match(b) {
-		return "", httpapi.Invalid(FieldError{Field: "cursor", Rule: "not a cursor this API returned"})
+		return "", httpapi.Invalid(FieldError{Field: "cursor",
+			Rule: "not a cursor this API returned"})
 	}
 	return string(b), nil
 }
@@ -278,8 +280,9 @@ func (s *Service) status(w http.ResponseWriter, r *http.Request, c projects.Prin
 	var errs []FieldError
 	checkVer(req.Ver, &errs)
 	if req.Status == "" {
-		errs = append(errs, FieldError{Field: "status", Rule: "required: todo, doing, review, done, " +
-			"blocked or cancelled"})
+		errs = append(errs, FieldError{Field: "status",
+			Rule: "required: todo, doing, review, done, " +
+				"blocked or cancelled"})
 	}
 	if errs != nil {
 		return httpapi.Invalid(errs...)
@@ -335,7 +338,8 @@ func (s *Service) removeDep(w http.ResponseWriter, r *http.Request,
 	c projects.Principal) error {
 	ver, err := strconv.ParseInt(r.URL.Query().Get("ver"), 10, 64)
 	if err != nil || ver < 1 {
-		return httpapi.Invalid(FieldError{Field: "ver", Rule: "required query parameter: the task's version"})
+		return httpapi.Invalid(FieldError{Field: "ver",
+			Rule: "required query parameter: the task's version"})
 	}
 	pred := r.PathValue("pred")
 	if !taskRE.MatchString(pred) {

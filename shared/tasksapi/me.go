@@ -100,7 +100,8 @@ func mirrorCursor(uid, s string) (tables.Key, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	sk, ref, ok := strings.Cut(string(b), "\n")
 	if err != nil || !ok {
-		return nil, httpapi.Invalid(FieldError{Field: "cursor", Rule: "not a cursor this API returned"})
+		return nil, httpapi.Invalid(FieldError{Field: "cursor",
+			Rule: "not a cursor this API returned"})
 	}
 	corp, user, _ := strings.Cut(uid, ":")
 	return tables.Key{tables.TenantKey(corp), user, sk, ref}, nil
@@ -304,12 +305,14 @@ func weekStart(s string, today plan.Date) (plan.Date, error) {
 	var y, wk int
 	if _, err := fmt.Sscanf(s, "%4d-W%2d", &y, &wk); err != nil || wk < 1 || wk > 53 ||
 		len(s) != 8 || y < 2000 || y > 2100 {
-		return 0, httpapi.Invalid(FieldError{Field: "week", Rule: "an ISO week YYYY-Www, e.g. 2026-W49"})
+		return 0, httpapi.Invalid(FieldError{Field: "week",
+			Rule: "an ISO week YYYY-Www, e.g. 2026-W49"})
 	}
 	jan4 := plan.NewDate(y, time.January, 4)
 	mon := jan4 - plan.Date((int(jan4.Weekday())+6)%7) + plan.Date(7*(wk-1))
 	if mon.Week().Week != wk {
-		return 0, httpapi.Invalid(FieldError{Field: "week", Rule: fmt.Sprintf("%d has no week %d", y, wk)})
+		return 0, httpapi.Invalid(FieldError{Field: "week",
+			Rule: fmt.Sprintf("%d has no week %d", y, wk)})
 	}
 	return mon, nil
 }

@@ -39,7 +39,8 @@ func pathProject(r *http.Request) (string, string, error) {
 		errs = append(errs, FieldError{Field: "corp", Rule: "a corp id, 1-64 of A-Z a-z 0-9 _ . -"})
 	}
 	if !idRE.MatchString(id) {
-		errs = append(errs, FieldError{Field: "project", Rule: "a project id, 1-64 of A-Z a-z 0-9 _ -"})
+		errs = append(errs, FieldError{Field: "project",
+			Rule: "a project id, 1-64 of A-Z a-z 0-9 _ -"})
 	}
 	if errs != nil {
 		return "", "", httpapi.Invalid(errs...)
@@ -140,7 +141,8 @@ func nonNil(s []string) []string {
 
 func checkVer(v int64, errs *[]FieldError) {
 	if v < 1 {
-		*errs = append(*errs, FieldError{Field: "ver", Rule: "required: the version you read (>= 1)"})
+		*errs = append(*errs, FieldError{Field: "ver",
+			Rule: "required: the version you read (>= 1)"})
 	}
 }
 
@@ -191,7 +193,8 @@ func (s *Service) mutate(ctx context.Context, c projects.Principal, pj *project,
 	p := pj.plan()
 	before, ok := p.Task(id)
 	if !ok {
-		return nil, httpapi.Err(http.StatusNotFound, "task_not_found", "no task "+id+" in the project")
+		return nil, httpapi.Err(http.StatusNotFound, "task_not_found",
+			"no task "+id+" in the project")
 	}
 	if before.Ver != m.ver {
 		return nil, httpapi.Conflict(taskJSON(pj, p.Rollup(), before, c.UID))
