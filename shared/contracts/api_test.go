@@ -1,11 +1,13 @@
 package contracts
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xietong/xietong/shared/session"
+	"github.com/xietong/xietong/shared/tables"
 )
 
 func TestInvalidInputChangesNothing(t *testing.T) {
@@ -125,5 +127,28 @@ func TestExpiredSession(t *testing.T) {
 	r := st.callToken(tok, "GET", "/api/contracts/"+uni+"?projectId="+project)
 	if r.Status != 401 || r.code() != "session_expired" {
 		t.Errorf("expired session = %d %s, want 401 session_expired", r.Status, r.Body)
+	}
+}
+
+// TestLeftUserRefused checks that a user who left the organization loses
+// access to contracts at once, even with a session still valid.
+func TestLeftUserRefused(t *testing.T) {
+	st := newStack(t, Config{})
+	path := "/api/contracts/" + uni + "?projectId=" + project
+	if r := st.call("lead", "GET", path, nil); r.Status != 200 {
+		t.Fatalf("list as lead = %d %s, want 200", r.Status, r.Body)
+	}
+	ctx := context.Background()
+	key := tables.Key{tables.TenantKey(uni), people["lead"].user}
+	row, err := st.db.Get(ctx, tables.User.Name, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.db.Update(ctx, tables.User.Name, key, row.Ver(),
+		tables.Change{Set: tables.Cols{"status": "left"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := st.call("lead", "GET", path, nil); r.Status != 403 || r.code() != "user_inactive" {
+		t.Errorf("list after leaving = %d %s, want 403 user_inactive", r.Status, r.Body)
 	}
 }
