@@ -40,7 +40,9 @@ resources:
       timeout: 5
       code: ./build/w
       triggers:
-        - {triggerName: http, triggerType: http, triggerConfig: {authType: anonymous, methods: [GET]}}
+        - triggerName: http
+          triggerType: http
+          triggerConfig: {authType: anonymous, methods: [GET]}
   d:
     component: fc3-domain
     props:

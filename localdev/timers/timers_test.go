@@ -40,7 +40,8 @@ func TestParse(t *testing.T) {
 func TestEvent(t *testing.T) {
 	at := time.Date(2026, 12, 3, 7, 49, 0, 0, time.FixedZone("CST", 8*3600))
 	got := string(Event(Job{Trigger: "daily", Payload: `{"period":"daily"}`}, at))
-	want := `{"triggerTime":"2026-12-02T23:49:00Z","triggerName":"daily","payload":"{\"period\":\"daily\"}"}`
+	want := `{"triggerTime":"2026-12-02T23:49:00Z","triggerName":"daily",` +
+		`"payload":"{\"period\":\"daily\"}"}`
 	if got != want {
 		t.Errorf("Event = %s\nwant    %s", got, want)
 	}
