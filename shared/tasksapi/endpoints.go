@@ -183,17 +183,9 @@ func contains(list []string, v string) bool {
 }
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
-	id, err := pathTask(r)
+	pj, t, err := s.openTask(r, c, false)
 	if err != nil {
 		return err
-	}
-	pj, err := s.open(r, c, false, false)
-	if err != nil {
-		return err
-	}
-	t, ok := pj.plan().Task(id)
-	if !ok {
-		return httpapi.Err(http.StatusNotFound, "task_not_found", "no task "+id+" in the project")
 	}
 	httpapi.WriteJSON(w, http.StatusOK, taskJSON(pj, pj.plan().Rollup(), t, c.UID))
 	return nil

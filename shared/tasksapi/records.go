@@ -86,17 +86,11 @@ func (s *Service) logWork(w http.ResponseWriter, r *http.Request, c projects.Pri
 }
 
 func (s *Service) taskLogs(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
-	tid, err := pathTask(r)
+	pj, t, err := s.openTask(r, c, true)
 	if err != nil {
 		return err
 	}
-	pj, err := s.open(r, c, false, true)
-	if err != nil {
-		return err
-	}
-	if _, ok := pj.plan().Task(tid); !ok {
-		return httpapi.Err(http.StatusNotFound, "task_not_found", "no task "+tid+" in the project")
-	}
+	tid := t.ID
 	items := []WorkLog{}
 	var total int64
 	for _, wl := range pj.plan().WorkLogs() {
@@ -141,17 +135,11 @@ func (s *Service) comment(w http.ResponseWriter, r *http.Request, c projects.Pri
 }
 
 func (s *Service) comments(w http.ResponseWriter, r *http.Request, c projects.Principal) error {
-	tid, err := pathTask(r)
+	pj, t, err := s.openTask(r, c, true)
 	if err != nil {
 		return err
 	}
-	pj, err := s.open(r, c, false, true)
-	if err != nil {
-		return err
-	}
-	if _, ok := pj.plan().Task(tid); !ok {
-		return httpapi.Err(http.StatusNotFound, "task_not_found", "no task "+tid+" in the project")
-	}
+	tid := t.ID
 	items := []Comment{}
 	for _, cm := range pj.plan().Comments() {
 		if cm.Target == tid {

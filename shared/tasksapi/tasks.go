@@ -56,6 +56,30 @@ func pathTask(r *http.Request) (string, error) {
 	return id, nil
 }
 
+// openTask opens the project of a read request (see open) and finds the
+// task its path names; an unknown task is a 404.
+func (s *Service) openTask(r *http.Request, c projects.Principal, full bool) (*project,
+	plan.Task, error) {
+	id, err := pathTask(r)
+	if err != nil {
+		return nil, plan.Task{}, err
+	}
+	pj, err := s.open(r, c, false, full)
+	if err != nil {
+		return nil, plan.Task{}, err
+	}
+	t, ok := pj.plan().Task(id)
+	if !ok {
+		return nil, plan.Task{}, noTask(id)
+	}
+	return pj, t, nil
+}
+
+// noTask is the answer for a task id the project does not have.
+func noTask(id string) error {
+	return httpapi.Err(http.StatusNotFound, "task_not_found", "no task "+id+" in the project")
+}
+
 // authorize checks, before anything about the project is revealed, that
 // the caller may read it (a member, or an executive of the owner) and, for
 // a write, that the caller is a member; the plan checks the role.
@@ -193,8 +217,7 @@ func (s *Service) mutate(ctx context.Context, c projects.Principal, pj *project,
 	p := pj.plan()
 	before, ok := p.Task(id)
 	if !ok {
-		return nil, httpapi.Err(http.StatusNotFound, "task_not_found",
-			"no task "+id+" in the project")
+		return nil, noTask(id)
 	}
 	if before.Ver != m.ver {
 		return nil, httpapi.Conflict(taskJSON(pj, p.Rollup(), before, c.UID))
