@@ -122,16 +122,7 @@ type stackOpts struct {
 func newStackOpts(t testing.TB, cfg ots.Config, orgs []dingfake.Org, so stackOpts) *stack {
 	t.Helper()
 	window, budget := so.window, so.budget
-	ctx := context.Background()
-	env := otstest.StartWith(t, cfg)
-	schema := tables.All
-	if err := tables.Create(ctx, env.Client, schema); err != nil {
-		t.Fatal(err)
-	}
-	store, err := tables.New(env.Client, schema)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, _ := otstest.Store(t, cfg, nil)
 	s := &stack{t: t, clock: &clock{t: time.Now()}, store: store}
 	s.fake = dingfake.New(dingfake.Config{Orgs: orgs, Now: s.clock.Now,
 		RetryDelays: []time.Duration{}})
@@ -152,6 +143,7 @@ func newStackOpts(t testing.TB, cfg ots.Config, orgs []dingfake.Org, so stackOpt
 		corps = append(corps, c)
 		s.corps[c.CorpID] = c
 	}
+	var err error
 	if s.dir, err = directory.New(store); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/xietong/xietong/localdev/dingfake"
+	"github.com/xietong/xietong/localdev/ots"
 	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/dingtalk"
 	"github.com/xietong/xietong/shared/directory"
@@ -48,15 +49,7 @@ func newEnv(t *testing.T) *env {
 
 func newDirectory(t *testing.T) (*tables.Store, *directory.Directory) {
 	t.Helper()
-	ots := otstest.Start(t)
-	schema := tables.All
-	if err := tables.Create(context.Background(), ots.Client, schema); err != nil {
-		t.Fatal(err)
-	}
-	store, err := tables.New(ots.Client, schema)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, _ := otstest.Store(t, ots.Config{}, nil)
 	dir, err := directory.New(store)
 	if err != nil {
 		t.Fatal(err)

@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
-
 	"github.com/xietong/xietong/localdev/dingfake"
+	"github.com/xietong/xietong/localdev/ots"
 	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/dingtalk"
 	"github.com/xietong/xietong/shared/directory"
@@ -87,26 +86,13 @@ func newStackVia(t testing.TB, wrap func(http.Handler) http.Handler) *stack {
 	ctx := context.Background()
 	st := &stack{t: t, tokens: map[string]string{},
 		clock: &clock{t: time.Date(2026, 12, 3, 1, 0, 0, 0, time.UTC)}}
-	env := otstest.Start(t)
-	if err := tables.Create(ctx, env.Client, tables.All); err != nil {
-		t.Fatal(err)
-	}
-	client := env.Client
-	if wrap != nil {
-		hs := httptest.NewServer(wrap(env.Server))
-		t.Cleanup(hs.Close)
-		client = tablestore.NewClient(hs.URL, env.Instance, env.AccessKeyID,
-			env.AccessKeySecret)
-	}
-	db, err := tables.New(client, tables.All)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, _ := otstest.Store(t, ots.Config{}, wrap)
 	st.db = db
 	st.fake = dingfake.New(dingfake.Config{Orgs: dingfake.DefaultSeed(), Now: st.clock.Now})
 	ding := httptest.NewServer(st.fake)
 	t.Cleanup(ding.Close)
 	st.dingURL = ding.URL
+	var err error
 	if st.dir, err = directory.New(db); err != nil {
 		t.Fatal(err)
 	}

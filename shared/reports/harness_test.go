@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
-
 	"github.com/xietong/xietong/localdev/dingfake"
 	"github.com/xietong/xietong/localdev/ossemu/ossemutest"
+	"github.com/xietong/xietong/localdev/ots"
 	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/blob"
 	"github.com/xietong/xietong/shared/dingtalk"
@@ -92,22 +91,9 @@ func newStackVia(t testing.TB, cfg Config, wrap func(http.Handler) http.Handler)
 	t.Helper()
 	ctx := context.Background()
 	st := &stack{t: t, clock: &clock{t: start}}
-	env := otstest.Start(t)
-	client := env.Client
-	if wrap != nil {
-		hs := httptest.NewServer(wrap(env.Server))
-		t.Cleanup(hs.Close)
-		client = tablestore.NewClient(hs.URL, env.Instance, env.AccessKeyID, env.AccessKeySecret)
-	}
-	all := tables.All
-	if err := tables.Create(ctx, client, all); err != nil {
-		t.Fatal(err)
-	}
-	db, err := tables.New(client, all)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, _ := otstest.Store(t, ots.Config{}, wrap)
 	st.db = db
+	var err error
 	st.syncDirectory(ctx)
 	if st.store, err = projects.NewStore(db); err != nil {
 		t.Fatal(err)

@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
-
 	"github.com/xietong/xietong/localdev/dingfake"
+	"github.com/xietong/xietong/localdev/ots"
 	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/dingtalk"
 	"github.com/xietong/xietong/shared/directory"
@@ -87,22 +86,9 @@ func newStackVia(t testing.TB, wrap func(http.Handler) http.Handler) *stack {
 	t.Helper()
 	ctx := context.Background()
 	st := &stack{t: t, clock: &clock{t: start}}
-	env := otstest.Start(t)
-	client := env.Client
-	if wrap != nil {
-		hs := httptest.NewServer(wrap(env.Server))
-		t.Cleanup(hs.Close)
-		client = tablestore.NewClient(hs.URL, env.Instance, env.AccessKeyID, env.AccessKeySecret)
-	}
-	all := tables.All
-	if err := tables.Create(ctx, client, all); err != nil {
-		t.Fatal(err)
-	}
-	db, err := tables.New(client, all)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, _ := otstest.Store(t, ots.Config{}, wrap)
 	st.db = db
+	var err error
 	st.syncDirectory(ctx)
 	st.signer, err = session.New(bytes.Repeat([]byte("k"), 32), session.WithClock(st.clock.Now))
 	if err != nil {

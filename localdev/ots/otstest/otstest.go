@@ -4,6 +4,8 @@
 package otstest
 
 import (
+	"context"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
 
 	"github.com/xietong/xietong/localdev/ots"
+	"github.com/xietong/xietong/shared/tables"
 )
 
 // Env is a running emulator and what a client needs to reach it.
@@ -62,4 +65,28 @@ func StartWith(t testing.TB, cfg ots.Config) *Env {
 // NewClient returns a fresh SDK client for the emulator.
 func (e *Env) NewClient() *tablestore.TableStoreClient {
 	return tablestore.NewClient(e.Endpoint, e.Instance, e.AccessKeyID, e.AccessKeySecret)
+}
+
+// Store starts an emulator for t (StartWith cfg), creates every table of
+// tables.All in it and returns the typed store over it, with the Env. wrap,
+// when not nil, stands between the store's client and the emulator (to
+// count or delay requests); the tables are created around it.
+func Store(t testing.TB, cfg ots.Config, wrap func(http.Handler) http.Handler) (*tables.Store,
+	*Env) {
+	t.Helper()
+	env := StartWith(t, cfg)
+	if err := tables.Create(context.Background(), env.Client, tables.All); err != nil {
+		t.Fatalf("otstest: %v", err)
+	}
+	client := env.Client
+	if wrap != nil {
+		hs := httptest.NewServer(wrap(env.Server))
+		t.Cleanup(hs.Close)
+		client = tablestore.NewClient(hs.URL, env.Instance, env.AccessKeyID, env.AccessKeySecret)
+	}
+	db, err := tables.New(client, tables.All)
+	if err != nil {
+		t.Fatalf("otstest: %v", err)
+	}
+	return db, env
 }

@@ -1,7 +1,6 @@
 package ledgerstore
 
 import (
-	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
 
 	"github.com/xietong/xietong/localdev/ossemu/ossemutest"
+	"github.com/xietong/xietong/localdev/ots"
 	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/blob"
 	"github.com/xietong/xietong/shared/ledger"
@@ -18,15 +18,7 @@ import (
 // newDB starts a Tablestore emulator with the app's tables.
 func newDB(t testing.TB) (*tables.Store, *otstest.Env) {
 	t.Helper()
-	env := otstest.Start(t)
-	if err := tables.Create(context.Background(), env.Client, tables.All); err != nil {
-		t.Fatal(err)
-	}
-	db, err := tables.New(env.Client, tables.All)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db, env
+	return otstest.Store(t, ots.Config{}, nil)
 }
 
 // newFiles starts an OSS emulator and returns its bucket.
