@@ -10,7 +10,6 @@ import (
 	"github.com/xietong/xietong/localdev/dingfake"
 	"github.com/xietong/xietong/shared/blob/blobtest"
 	"github.com/xietong/xietong/shared/contracts"
-	"github.com/xietong/xietong/shared/session"
 )
 
 // TestContractApprovalThroughLocalStack submits a contract for approval through
@@ -21,18 +20,7 @@ func TestContractApprovalThroughLocalStack(t *testing.T) {
 	st := realStack(t)
 	const corp, proj, lead = dingfake.UniversityCorp, "P-OA", "u-it-director"
 	seedProject(t, st, corp, proj, lead)
-	key, err := session.ParseKey(st.secrets.Env[session.EnvKey])
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := session.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := signer.Issue(corp, lead)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := stackToken(t, st, corp, lead)
 	api := apiClient{t: t, base: st.gatewayURL + "/api/contracts/" + corp, token: tok}
 
 	var c contracts.Contract

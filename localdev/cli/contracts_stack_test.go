@@ -29,18 +29,7 @@ func TestContractUploadThroughLocalStack(t *testing.T) {
 
 	const corp, proj, lead = "dinguniv", "P1", "lead1"
 	seedProject(t, st, corp, proj, lead)
-	key, err := session.ParseKey(st.secrets.Env[session.EnvKey])
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := session.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := signer.Issue(corp, lead)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := stackToken(t, st, corp, lead)
 	api := apiClient{t: t, base: st.gatewayURL + "/api/contracts/" + corp, token: tok}
 
 	var c contracts.Contract
@@ -86,6 +75,32 @@ var (
 	realInstance *stack
 	realErr      error
 )
+
+// stackSigner returns a session signer with the stack's generated
+// XT_SESSION_KEY, so tests can sign in without DingTalk.
+func stackSigner(t testing.TB, st *stack) *session.Signer {
+	t.Helper()
+	key, err := session.ParseKey(st.secrets.Env[session.EnvKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := session.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer
+}
+
+// stackToken returns a session token of corp:user that the stack's
+// functions accept.
+func stackToken(t testing.TB, st *stack, corp, user string) string {
+	t.Helper()
+	tok, _, err := stackSigner(t, st).Issue(corp, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
 
 // realStack runs the repository's own s.yaml (every function built from source)
 // once per test binary; TestMain closes it.

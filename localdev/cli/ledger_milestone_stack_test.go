@@ -21,7 +21,6 @@ import (
 	"github.com/xietong/xietong/shared/ledgerreq"
 	"github.com/xietong/xietong/shared/ledgerverify"
 	"github.com/xietong/xietong/shared/projects"
-	"github.com/xietong/xietong/shared/session"
 	"github.com/xietong/xietong/shared/tables"
 )
 
@@ -37,18 +36,7 @@ func TestMilestoneAcceptanceReceiptThroughLocalStack(t *testing.T) {
 	seedProject(t, st, corp, proj, lead)
 	seedDirectoryUser(t, st, corp, lead)
 	seedProjectRecord(t, st, corp, proj, lead)
-	key, err := session.ParseKey(st.secrets.Env[session.EnvKey])
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := session.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := signer.Issue(corp, lead)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := stackToken(t, st, corp, lead)
 	api := apiClient{t: t, base: st.gatewayURL + "/api/projects/" + corp + "/" + proj,
 		token: tok}
 	var m projects.Milestone

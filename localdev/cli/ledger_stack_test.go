@@ -105,14 +105,7 @@ func configureLedgerStack(t testing.TB, st *stack, org envelope.Key) *ledgerStac
 	keys.Envelopes = &envelope.KeyRing{Service: service.Signer}
 	keys.Envelopes.Add(org.Signer, org.Private.Public().(ed25519.PublicKey))
 	keys.Envelopes.Add(service.Signer, service.Private.Public().(ed25519.PublicKey))
-	skeyBytes, err := session.ParseKey(st.secrets.Env[session.EnvKey])
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := session.New(skeyBytes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sessions := stackSigner(t, st)
 	tr := &http.Transport{MaxIdleConnsPerHost: 2 * ledgerClients}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &ledgerStack{stack: st, http: &http.Client{Transport: tr, Timeout: time.Minute},
