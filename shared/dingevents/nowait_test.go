@@ -77,6 +77,22 @@ func starvedClient(t *testing.T, s *stack) *dingtalk.Client {
 	return c
 }
 
+// newSwitchedStack is a stack whose university client can be swapped
+// (switchable) while the handler runs.
+func newSwitchedStack(t *testing.T) (*stack, *switchable) {
+	t.Helper()
+	sw := new(switchable)
+	s := newStackOpts(t, ots.Config{}, dingfake.DefaultSeed(), stackOpts{
+		wrap: func(c dingevents.Corp) dingevents.Corp {
+			if c.CorpID == univ {
+				sw.set(c.Client)
+				c.Client = sw
+			}
+			return c
+		}})
+	return s, sw
+}
+
 // TestReplyNeverWaitsForTheLimiter pushes a user event while the corp's
 // DingTalk client has no QPS token free: the push is still answered with the
 // encrypted "success" (the fake gives up after 1.5 s, and the limiter would
@@ -87,15 +103,7 @@ func TestReplyNeverWaitsForTheLimiter(t *testing.T) {
 	if dingfake.DefaultSeed()[0].CorpID != univ {
 		t.Fatal("the seed's first org is not the university")
 	}
-	var sw switchable
-	s := newStackOpts(t, ots.Config{}, dingfake.DefaultSeed(), stackOpts{
-		wrap: func(c dingevents.Corp) dingevents.Corp {
-			if c.CorpID == univ {
-				sw.set(c.Client)
-				c.Client = &sw
-			}
-			return c
-		}})
+	s, sw := newSwitchedStack(t)
 	ctx := context.Background()
 	free := sw.get()
 	seedUser(t, s, "u-paced", nil)
@@ -145,15 +153,7 @@ func TestReplyNeverWaitsForTheLimiter(t *testing.T) {
 // u-same changed": the drain reads the user from DingTalk once, applies it,
 // and removes the other two rows as answered by that read.
 func TestDrainMergesIdenticalEvents(t *testing.T) {
-	var sw switchable
-	s := newStackOpts(t, ots.Config{}, dingfake.DefaultSeed(), stackOpts{
-		wrap: func(c dingevents.Corp) dingevents.Corp {
-			if c.CorpID == univ {
-				sw.set(c.Client)
-				c.Client = &sw
-			}
-			return c
-		}})
+	s, sw := newSwitchedStack(t)
 	free := sw.get()
 	seedUser(t, s, "u-same", nil)
 	sw.set(starvedClient(t, s))
