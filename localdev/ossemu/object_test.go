@@ -412,13 +412,60 @@ func TestUnreferencedDataRemovedOnOpen(t *testing.T) {
 	b := env.Client(t)
 	put(t, b, "a", []byte("1"))
 	put(t, b, "a", []byte("2"))
-	stray := filepath.Join(env.Dir, env.Bucket, "data", "ff", "ffstray")
-	os.MkdirAll(filepath.Dir(stray), 0o755)
+	stray := filepath.Join(env.Dir, env.Bucket, "data", "ffstray")
 	os.WriteFile(stray, []byte("orphan"), 0o644)
 	env.Restart(t)
-	files, _ := filepath.Glob(filepath.Join(env.Dir, env.Bucket, "data", "*", "*"))
+	files, _ := filepath.Glob(filepath.Join(env.Dir, env.Bucket, "data", "*"))
 	if len(files) != 1 {
 		t.Errorf("data files after restart = %v, want only the live one", files)
+	}
+}
+
+// TestShardedLayoutStillRead moves a bucket's files into the layout of
+// buckets made before the layout file (256 subdirectories of meta and data)
+// and checks that a restart reads, overwrites and adds objects in it.
+func TestShardedLayoutStillRead(t *testing.T) {
+	env := ossemutest.Start(t)
+	b := env.Client(t)
+	put(t, b, "old", []byte("kept"))
+	root := filepath.Join(env.Dir, env.Bucket)
+	if err := os.Remove(filepath.Join(root, "layout")); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"meta", "data"} {
+		files, _ := filepath.Glob(filepath.Join(root, sub, "*"))
+		if len(files) != 1 {
+			t.Fatalf("%s files = %v, want one", sub, files)
+		}
+		name := filepath.Base(files[0])
+		shard := filepath.Join(root, sub, name[:2])
+		if err := os.Mkdir(shard, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(files[0], filepath.Join(shard, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.Restart(t)
+	b = env.Client(t)
+	if got := string(get(t, b, "old")); got != "kept" {
+		t.Fatalf("old object after restart = %q, want kept", got)
+	}
+	put(t, b, "old", []byte("new"))
+	put(t, b, "added", []byte("added"))
+	env.Restart(t)
+	b = env.Client(t)
+	if got := string(get(t, b, "old")); got != "new" {
+		t.Errorf("overwritten object = %q, want new", got)
+	}
+	if got := string(get(t, b, "added")); got != "added" {
+		t.Errorf("added object = %q, want added", got)
+	}
+	if files, _ := filepath.Glob(filepath.Join(root, "meta", "??", "*.json")); len(files) != 2 {
+		t.Errorf("sharded meta files = %v, want both objects in shards", files)
+	}
+	if _, err := os.Stat(filepath.Join(root, "layout")); err == nil {
+		t.Error("a sharded bucket was given a layout file")
 	}
 }
 

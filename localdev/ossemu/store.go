@@ -21,10 +21,16 @@ import (
 
 // Layout of one bucket under Config.Dir:
 //
-//	<bucket>/meta/<hh>/<sha256(key)>.json   object metadata (the commit point)
-//	<bucket>/data/<hh>/<id>                  object bytes, immutable once written
-//	<bucket>/uploads/<uploadId>/...          multipart uploads in progress
-//	<bucket>/tmp/                            files being written
+//	<bucket>/meta/<sha256(key)>.json   object metadata (the commit point)
+//	<bucket>/data/<id>                  object bytes, immutable once written
+//	<bucket>/uploads/<uploadId>/...     multipart uploads in progress
+//	<bucket>/tmp/                       files being written
+//	<bucket>/layout                     "flat": marks the layout above
+//
+// Buckets made before the layout file existed keep meta and data in 256
+// subdirectories named by the first two hex digits of the file name.
+// Making those directories cost a mkdir for most of a fresh bucket's
+// first few hundred objects, a large part of a put on some file systems.
 //
 // Every write of an object goes to a fresh data file; the object changes when
 // its metadata file is renamed into place, and the old data file is removed
@@ -67,7 +73,14 @@ type bucket struct {
 	sorted  []string // keys of objects, sorted; nil when stale
 
 	dirs sync.Map // data and meta directories known to exist
+	flat bool     // the flat layout; false for a bucket made before it
 }
+
+// layoutFile marks a bucket's layout; flatLayout is its content.
+const (
+	layoutFile = "layout"
+	flatLayout = "flat\n"
+)
 
 // mkdirFor makes the directory of path. Data and meta directories are
 // never removed, so each is made once (MkdirAll costs a system call even
@@ -80,7 +93,8 @@ func (b *bucket) mkdirFor(path string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if filepath.Dir(filepath.Dir(dir)) == b.dir {
+	if dir == filepath.Join(b.dir, "data") || dir == filepath.Join(b.dir, "meta") ||
+		filepath.Dir(filepath.Dir(dir)) == b.dir {
 		if top := filepath.Base(filepath.Dir(dir)); top == "data" || top == "meta" {
 			b.dirs.Store(dir, struct{}{})
 		}
@@ -88,8 +102,39 @@ func (b *bucket) mkdirFor(path string) error {
 	return nil
 }
 
+// chooseLayout reads the bucket's layout file, or writes one for a new
+// bucket; a bucket with objects and no layout file has the sharded layout.
+func (b *bucket) chooseLayout() error {
+	data, err := os.ReadFile(filepath.Join(b.dir, layoutFile))
+	if err == nil {
+		if string(data) != flatLayout {
+			return fmt.Errorf("layout file: unknown layout %q", data)
+		}
+		b.flat = true
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(b.dir, "meta")); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(b.dir, 0o755); err != nil {
+		return err
+	}
+	b.flat = true
+	tmp := filepath.Join(b.dir, layoutFile+".tmp")
+	if err := os.WriteFile(tmp, []byte(flatLayout), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(b.dir, layoutFile))
+}
+
 func openBucket(root, name string) (*bucket, error) {
 	b := &bucket{name: name, dir: filepath.Join(root, name), objects: map[string]*objectMeta{}}
+	if err := b.chooseLayout(); err != nil {
+		return nil, fmt.Errorf("ossemu: open bucket %q: %w", name, err)
+	}
 	for _, sub := range []string{"meta", "data", "uploads", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(b.dir, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("ossemu: open bucket %q: %w", name, err)
@@ -141,12 +186,18 @@ func newID() string {
 }
 
 func (b *bucket) dataPath(id string) string {
+	if b.flat {
+		return filepath.Join(b.dir, "data", id)
+	}
 	return filepath.Join(b.dir, "data", id[:2], id)
 }
 
 func (b *bucket) metaPath(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	h := hex.EncodeToString(sum[:])
+	if b.flat {
+		return filepath.Join(b.dir, "meta", h+".json")
+	}
 	return filepath.Join(b.dir, "meta", h[:2], h+".json")
 }
 

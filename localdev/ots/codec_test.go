@@ -136,3 +136,36 @@ func FuzzDecodeRows(f *testing.F) {
 		}
 	})
 }
+
+// TestCRC8 checks the sliced CRC-8 against the published check value of
+// CRC-8/SMBUS (polynomial 0x07, the one PlainBuffer uses) and against a
+// bit-at-a-time reference over every length up to 40 and odd starts.
+func TestCRC8(t *testing.T) {
+	if got := crcBytes(0, []byte("123456789")); got != 0xf4 {
+		t.Fatalf("crc of 123456789 = %#x, want 0xf4", got)
+	}
+	bitwise := func(crc byte, p []byte) byte {
+		for _, b := range p {
+			crc ^= b
+			for range 8 {
+				if crc&0x80 != 0 {
+					crc = crc<<1 ^ 0x07
+				} else {
+					crc <<= 1
+				}
+			}
+		}
+		return crc
+	}
+	data := make([]byte, 40)
+	for i := range data {
+		data[i] = byte(i*37 + 11)
+	}
+	for n := range len(data) + 1 {
+		for _, start := range []byte{0, 0x5a, 0xff} {
+			if got, want := crcBytes(start, data[:n]), bitwise(start, data[:n]); got != want {
+				t.Fatalf("crc(%#x, %d bytes) = %#x, want %#x", start, n, got, want)
+			}
+		}
+	}
+}

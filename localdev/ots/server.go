@@ -174,12 +174,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeProto(w, resp)
 }
 
+// readBody reads up to maxBody+1 bytes of r's body, into a buffer sized by
+// its Content-Length when that is within the limit (batch rows are large,
+// and io.ReadAll would grow its buffer step by step).
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength <= 0 || r.ContentLength > maxBody {
+		return io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	}
+	// The server ends the body at its Content-Length.
+	buf := make([]byte, r.ContentLength)
+	_, err := io.ReadFull(r.Body, buf)
+	return buf, err
+}
+
 func (s *Server) serve(action string, r *http.Request) (proto.Message, bool, *apiError) {
 	if r.Method != http.MethodPost {
 		return nil, false, &apiError{http.StatusMethodNotAllowed, codeMethodNotAllowed,
 			"Only POST method for requests is supported."}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := readBody(r)
 	if err != nil {
 		return nil, false, invalidf("Failed to read request body.")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -162,7 +163,8 @@ func (l *Log) bundles(
 	var bundle []byte
 	switch {
 	case t != nil:
-		bundle = bytes.Clone(t.bundle)
+		// Full capacity: appending copies, and t.bundle stays as it is.
+		bundle = t.bundle[:len(t.bundle):len(t.bundle)]
 	case old%TileWidth != 0:
 		path := EntriesPath(old/TileWidth, int(old%TileWidth))
 		b, err := l.store.Get(ctx, path)
@@ -174,6 +176,9 @@ func (l *Log) bundles(
 	var objs []object
 	index := old
 	for i, e := range entries {
+		if i == 0 || index%TileWidth == 0 {
+			bundle = slices.Grow(bundle, bundleSize(entries[i:], index))
+		}
 		bundle = appendBundle(bundle, e)
 		index++
 		if index%TileWidth != 0 && i < len(entries)-1 {
@@ -186,6 +191,17 @@ func (l *Log) bundles(
 		}
 	}
 	return objs, bundle, nil
+}
+
+// bundleSize is how many bytes entries, the first at index, add to its
+// entry bundle.
+func bundleSize(entries [][]byte, index uint64) int {
+	n := min(len(entries), int(TileWidth-index%TileWidth))
+	size := 0
+	for _, e := range entries[:n] {
+		size += 2 + len(e)
+	}
+	return size
 }
 
 // MaxPuts bounds the object writes one Integrate run has in flight.

@@ -1,7 +1,6 @@
 package ledgerstore
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -98,7 +97,7 @@ func (s *Sequencer) AssignOnce(
 	if token == "" || strings.ContainsAny(token, " \t\r\n") {
 		return 0, fmt.Errorf("ledgerstore: assign: token %q: empty or with white space", token)
 	}
-	if _, err := encodeBatch(entries); err != nil {
+	if _, err := checkBatch(entries); err != nil {
 		return 0, err
 	}
 	if err := s.ensure(ctx); err != nil {
@@ -427,28 +426,40 @@ func pause(ctx context.Context, try int) {
 	}
 }
 
+// checkBatch checks a batch against the limits and returns its encoded size.
+func checkBatch(entries [][]byte) (int, error) {
+	if len(entries) == 0 || len(entries) > MaxBatchEntries {
+		return 0, fmt.Errorf("ledgerstore: assign: %d entries, want 1 to %d: %w",
+			len(entries), MaxBatchEntries, ledger.ErrTooLarge)
+	}
+	size := 0
+	for i, e := range entries {
+		if len(e) > ledger.MaxEntrySize {
+			return 0, fmt.Errorf("ledgerstore: assign: entry %d: %d bytes: %w",
+				i, len(e), ledger.ErrTooLarge)
+		}
+		size += 2 + len(e)
+	}
+	if size > MaxBatchBytes {
+		return 0, fmt.Errorf("ledgerstore: assign: batch of %d bytes above %d: %w",
+			size, MaxBatchBytes, ledger.ErrTooLarge)
+	}
+	return size, nil
+}
+
 // encodeBatch checks a batch against the limits and encodes it as an entry
 // bundle would hold it.
 func encodeBatch(entries [][]byte) ([]byte, error) {
-	if len(entries) == 0 || len(entries) > MaxBatchEntries {
-		return nil, fmt.Errorf("ledgerstore: assign: %d entries, want 1 to %d: %w",
-			len(entries), MaxBatchEntries, ledger.ErrTooLarge)
+	size, err := checkBatch(entries)
+	if err != nil {
+		return nil, err
 	}
-	var buf bytes.Buffer
-	for i, e := range entries {
-		if len(e) > ledger.MaxEntrySize {
-			return nil, fmt.Errorf("ledgerstore: assign: entry %d: %d bytes: %w",
-				i, len(e), ledger.ErrTooLarge)
-		}
-		buf.WriteByte(byte(len(e) >> 8))
-		buf.WriteByte(byte(len(e)))
-		buf.Write(e)
+	buf := make([]byte, 0, size)
+	for _, e := range entries {
+		buf = append(buf, byte(len(e)>>8), byte(len(e)))
+		buf = append(buf, e...)
 	}
-	if buf.Len() > MaxBatchBytes {
-		return nil, fmt.Errorf("ledgerstore: assign: batch of %d bytes above %d: %w",
-			buf.Len(), MaxBatchBytes, ledger.ErrTooLarge)
-	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 // decodeBatch splits a batch row's data into n entries.
