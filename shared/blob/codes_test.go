@@ -139,7 +139,7 @@ func TestOpenDetectsCorruption(t *testing.T) {
 	if _, err := store.SHA256(ctx, "k"); err != nil {
 		t.Fatalf("SHA256 of an intact object: %v", err)
 	}
-	files, _ := filepath.Glob(filepath.Join(env.Dir, env.Bucket, "data", "*", "*"))
+	files, _ := filepath.Glob(filepath.Join(env.Dir, env.Bucket, "data", "*"))
 	if len(files) != 1 {
 		t.Fatalf("data files = %v, want one", files)
 	}
