@@ -3,6 +3,10 @@ package ossemu_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/xietong/xietong/localdev/ossemu"
 	"github.com/xietong/xietong/localdev/ossemu/ossemutest"
@@ -421,35 +426,49 @@ func TestUnreferencedDataRemovedOnOpen(t *testing.T) {
 	}
 }
 
-// TestShardedLayoutStillRead moves a bucket's files into the layout of
-// buckets made before the layout file (256 subdirectories of meta and data)
-// and checks that a restart reads, overwrites and adds objects in it.
-func TestShardedLayoutStillRead(t *testing.T) {
+// TestLegacyLayoutImported rebuilds a bucket in the layout of buckets
+// made before index.db (a metadata file per object under meta/<hh>/, data
+// files under data/<hh>/) and checks that a restart imports the metadata,
+// keeps the data where it is, and reads, overwrites and adds objects.
+func TestLegacyLayoutImported(t *testing.T) {
 	env := ossemutest.Start(t)
 	b := env.Client(t)
 	put(t, b, "old", []byte("kept"))
-	root := filepath.Join(env.Dir, env.Bucket)
-	if err := os.Remove(filepath.Join(root, "layout")); err != nil {
+	put(t, b, "gone", []byte("deleted later"))
+	if err := b.DeleteObject("gone"); err != nil {
 		t.Fatal(err)
 	}
-	for _, sub := range []string{"meta", "data"} {
-		files, _ := filepath.Glob(filepath.Join(root, sub, "*"))
-		if len(files) != 1 {
-			t.Fatalf("%s files = %v, want one", sub, files)
-		}
-		name := filepath.Base(files[0])
-		shard := filepath.Join(root, sub, name[:2])
-		if err := os.Mkdir(shard, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(files[0], filepath.Join(shard, name)); err != nil {
+	env.Server.Close()
+	root := filepath.Join(env.Dir, env.Bucket)
+	metas := legacyMeta(t, filepath.Join(root, "index.db"))
+	if len(metas) != 1 {
+		t.Fatalf("index holds %d objects, want 1", len(metas))
+	}
+	for key, meta := range metas {
+		sum := sha256.Sum256([]byte(key))
+		h := hex.EncodeToString(sum[:])
+		writeFileAll(t, filepath.Join(root, "meta", h[:2], h+".json"), meta)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "data", "*"))
+	if len(files) != 1 {
+		t.Fatalf("data files = %v, want one", files)
+	}
+	name := filepath.Base(files[0])
+	writeFileAll(t, filepath.Join(root, "data", name[:2], name), readFile(t, files[0]))
+	for _, p := range []string{files[0], filepath.Join(root, "index.db"),
+		filepath.Join(root, "layout")} {
+		if err := os.Remove(p); err != nil {
 			t.Fatal(err)
 		}
 	}
+
 	env.Restart(t)
 	b = env.Client(t)
 	if got := string(get(t, b, "old")); got != "kept" {
 		t.Fatalf("old object after restart = %q, want kept", got)
+	}
+	if _, err := os.Stat(filepath.Join(root, "meta")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("legacy metadata left after import: %v", err)
 	}
 	put(t, b, "old", []byte("new"))
 	put(t, b, "added", []byte("added"))
@@ -461,12 +480,52 @@ func TestShardedLayoutStillRead(t *testing.T) {
 	if got := string(get(t, b, "added")); got != "added" {
 		t.Errorf("added object = %q, want added", got)
 	}
-	if files, _ := filepath.Glob(filepath.Join(root, "meta", "??", "*.json")); len(files) != 2 {
-		t.Errorf("sharded meta files = %v, want both objects in shards", files)
+	if got, _ := os.ReadFile(filepath.Join(root, "layout")); string(got) != "sharded\n" {
+		t.Errorf("layout = %q, want sharded", got)
 	}
-	if _, err := os.Stat(filepath.Join(root, "layout")); err == nil {
-		t.Error("a sharded bucket was given a layout file")
+	if sharded, _ := filepath.Glob(filepath.Join(root, "data", "??", "*")); len(sharded) != 2 {
+		t.Errorf("sharded data files = %v, want both objects in shards", sharded)
 	}
+}
+
+// legacyMeta returns the metadata JSON of every object in an index file.
+func legacyMeta(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out := map[string][]byte{}
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("objects")).ForEach(func(k, v []byte) error {
+			out[string(k)] = bytes.Clone(v)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func writeFileAll(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func TestConcurrentWrites(t *testing.T) {

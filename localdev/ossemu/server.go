@@ -103,6 +103,7 @@ func Open(cfg Config) (*Server, error) {
 		}
 		b, err := openBucket(cfg.Dir, name)
 		if err != nil {
+			s.closeBuckets()
 			return nil, err
 		}
 		s.buckets[name] = b
@@ -110,11 +111,22 @@ func Open(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server from accepting requests; later requests get 503.
-// Everything already answered is on disk, so Close has nothing to flush.
+// Close stops the server from accepting requests (later requests get 503)
+// and closes the buckets' indexes, so that another Server may open the
+// directory. Everything already answered is on disk.
 func (s *Server) Close() error {
-	s.closed.Store(true)
-	return nil
+	if s.closed.Swap(true) {
+		return nil
+	}
+	return s.closeBuckets()
+}
+
+func (s *Server) closeBuckets() error {
+	var errs []error
+	for _, b := range s.buckets {
+		errs = append(errs, b.close())
+	}
+	return errors.Join(errs...)
 }
 
 // request is one request being served.

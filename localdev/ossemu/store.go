@@ -3,7 +3,6 @@ package ossemu
 import (
 	"crypto/md5"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,25 +16,29 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Layout of one bucket under Config.Dir:
 //
-//	<bucket>/meta/<sha256(key)>.json   object metadata (the commit point)
-//	<bucket>/data/<id>                  object bytes, immutable once written
-//	<bucket>/uploads/<uploadId>/...     multipart uploads in progress
-//	<bucket>/tmp/                       files being written
-//	<bucket>/layout                     "flat": marks the layout above
+//	<bucket>/index.db                 object metadata, a bbolt file (the commit point)
+//	<bucket>/data/<id>                object bytes, immutable once written
+//	<bucket>/uploads/<uploadId>/...   multipart uploads in progress
+//	<bucket>/tmp/                     files being written
+//	<bucket>/layout                   "flat", or "sharded" for data in <hh>/ subdirectories
 //
-// Buckets made before the layout file existed keep meta and data in 256
-// subdirectories named by the first two hex digits of the file name.
-// Making those directories cost a mkdir for most of a fresh bucket's
-// first few hundred objects, a large part of a put on some file systems.
+// Buckets made before index.db kept each object's metadata in a file,
+// meta/<hh>/<sha256(key)>.json, and data files in 256 subdirectories named
+// by the first two hex digits of the file name. Open moves such metadata
+// into index.db and keeps the data where it is (the sharded layout). On
+// some file systems creating a file costs near a millisecond, and those
+// metadata files, with the subdirectories, were most of a put's cost.
 //
 // Every write of an object goes to a fresh data file; the object changes when
-// its metadata file is renamed into place, and the old data file is removed
+// its metadata is committed to index.db, and the old data file is removed
 // afterwards. A crash leaves at worst an unreferenced data file, which the
-// next Open removes. Files are not fsynced: they survive a process restart,
+// next Open removes. Nothing is fsynced: objects survive a process restart,
 // not a power cut.
 
 var crcTable = crc64.MakeTable(crc64.ECMA)
@@ -67,24 +70,30 @@ type tag struct {
 type bucket struct {
 	name string
 	dir  string
+	db   *bolt.DB // index.db: object key to objectMeta JSON
+	flat bool     // data files are not in <hh>/ subdirectories
 
 	mu      sync.Mutex
 	objects map[string]*objectMeta
 	sorted  []string // keys of objects, sorted; nil when stale
 
-	dirs sync.Map // data and meta directories known to exist
-	flat bool     // the flat layout; false for a bucket made before it
+	dirs sync.Map // directories known to exist
 }
 
-// layoutFile marks a bucket's layout; flatLayout is its content.
+// The layout file and its two contents.
 const (
-	layoutFile = "layout"
-	flatLayout = "flat\n"
+	layoutFile     = "layout"
+	flatLayout     = "flat\n"
+	shardedLayout  = "sharded\n"
+	legacyMetaDir  = "meta"
+	indexFile      = "index.db"
+	objectsBucket  = "objects"
+	indexOpenLimit = 2 * time.Second
 )
 
-// mkdirFor makes the directory of path. Data and meta directories are
-// never removed, so each is made once (MkdirAll costs a system call even
-// for one that exists); others (multipart uploads) every time.
+// mkdirFor makes the directory of path. Data directories are never
+// removed, so each is made once (MkdirAll costs a system call even for one
+// that exists); others (multipart uploads) every time.
 func (b *bucket) mkdirFor(path string) error {
 	dir := filepath.Dir(path)
 	if _, ok := b.dirs.Load(dir); ok {
@@ -93,76 +102,134 @@ func (b *bucket) mkdirFor(path string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if dir == filepath.Join(b.dir, "data") || dir == filepath.Join(b.dir, "meta") ||
-		filepath.Dir(filepath.Dir(dir)) == b.dir {
-		if top := filepath.Base(filepath.Dir(dir)); top == "data" || top == "meta" {
-			b.dirs.Store(dir, struct{}{})
-		}
+	data := filepath.Join(b.dir, "data")
+	if dir == data || filepath.Dir(dir) == data {
+		b.dirs.Store(dir, struct{}{})
 	}
 	return nil
 }
 
-// chooseLayout reads the bucket's layout file, or writes one for a new
-// bucket; a bucket with objects and no layout file has the sharded layout.
+// chooseLayout reads the bucket's layout file or, for a bucket without
+// one, writes it: sharded when the bucket has legacy metadata files, flat
+// when it is new.
 func (b *bucket) chooseLayout() error {
 	data, err := os.ReadFile(filepath.Join(b.dir, layoutFile))
-	if err == nil {
-		if string(data) != flatLayout {
-			return fmt.Errorf("layout file: unknown layout %q", data)
-		}
+	switch {
+	case err == nil && string(data) == flatLayout:
 		b.flat = true
 		return nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if _, err := os.Stat(filepath.Join(b.dir, "meta")); err == nil {
+	case err == nil && string(data) == shardedLayout:
 		return nil
-	}
-	if err := os.MkdirAll(b.dir, 0o755); err != nil {
+	case err == nil:
+		return fmt.Errorf("layout file: unknown layout %q", data)
+	case !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
-	b.flat = true
+	layout := flatLayout
+	if _, err := os.Stat(filepath.Join(b.dir, legacyMetaDir)); err == nil {
+		layout = shardedLayout
+	} else if err := os.MkdirAll(b.dir, 0o755); err != nil {
+		return err
+	}
 	tmp := filepath.Join(b.dir, layoutFile+".tmp")
-	if err := os.WriteFile(tmp, []byte(flatLayout), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(layout), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(b.dir, layoutFile))
+	if err := os.Rename(tmp, filepath.Join(b.dir, layoutFile)); err != nil {
+		return err
+	}
+	b.flat = layout == flatLayout
+	return nil
 }
 
 func openBucket(root, name string) (*bucket, error) {
 	b := &bucket{name: name, dir: filepath.Join(root, name), objects: map[string]*objectMeta{}}
-	if err := b.chooseLayout(); err != nil {
-		return nil, fmt.Errorf("ossemu: open bucket %q: %w", name, err)
-	}
-	for _, sub := range []string{"meta", "data", "uploads", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(b.dir, sub), 0o755); err != nil {
-			return nil, fmt.Errorf("ossemu: open bucket %q: %w", name, err)
+	if err := b.openIndex(); err != nil {
+		if b.db != nil {
+			b.db.Close()
 		}
-	}
-	if err := b.load(); err != nil {
 		return nil, fmt.Errorf("ossemu: open bucket %q: %w", name, err)
 	}
 	return b, nil
 }
 
-// load reads every metadata file and removes data files nothing refers to.
+// openIndex makes the bucket's directories, opens its index and loads it.
+func (b *bucket) openIndex() error {
+	if err := b.chooseLayout(); err != nil {
+		return err
+	}
+	for _, sub := range []string{"data", "uploads", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(b.dir, sub), 0o755); err != nil {
+			return err
+		}
+	}
+	// Not fsynced, as the data files are not: bbolt still writes every
+	// commit to the file before it returns.
+	db, err := bolt.Open(filepath.Join(b.dir, indexFile), 0o600, &bolt.Options{
+		Timeout: indexOpenLimit, NoSync: true, NoFreelistSync: true,
+		FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	b.db = db
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists([]byte(objectsBucket))
+		return err
+	}); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if err := b.importLegacy(); err != nil {
+		return fmt.Errorf("legacy metadata: %w", err)
+	}
+	return b.load()
+}
+
+// importLegacy moves metadata files of the old layout into the index, in
+// one commit, then removes them. A crash before the removal only means the
+// next open imports the same files again.
+func (b *bucket) importLegacy() error {
+	dir := filepath.Join(b.dir, legacyMetaDir)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		objects := tx.Bucket([]byte(objectsBucket))
+		return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			var m objectMeta
+			if err := json.Unmarshal(data, &m); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			return objects.Put([]byte(m.Key), data)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return os.RemoveAll(dir)
+}
+
+// load reads the index and removes data files nothing refers to.
 func (b *bucket) load() error {
 	os.RemoveAll(filepath.Join(b.dir, "tmp"))
 	if err := os.MkdirAll(filepath.Join(b.dir, "tmp"), 0o755); err != nil {
 		return err
 	}
-	metaDir, dataDir := filepath.Join(b.dir, "meta"), filepath.Join(b.dir, "data")
-	err := filepath.WalkDir(metaDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		var m objectMeta
-		if err := readJSON(p, &m); err != nil {
-			return err
-		}
-		b.objects[m.Key] = &m
-		return nil
+	err := b.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(objectsBucket)).ForEach(func(k, v []byte) error {
+			var m objectMeta
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("index entry %q: %w", k, err)
+			}
+			b.objects[m.Key] = &m
+			return nil
+		})
 	})
 	if err != nil {
 		return err
@@ -171,13 +238,17 @@ func (b *bucket) load() error {
 	for _, m := range b.objects {
 		used[m.Data] = true
 	}
-	return filepath.WalkDir(dataDir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && !used[d.Name()] {
-			return os.Remove(p)
-		}
-		return err
-	})
+	return filepath.WalkDir(filepath.Join(b.dir, "data"),
+		func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && !used[d.Name()] {
+				return os.Remove(p)
+			}
+			return err
+		})
 }
+
+// close closes the bucket's index.
+func (b *bucket) close() error { return b.db.Close() }
 
 func newID() string {
 	var b [16]byte
@@ -190,15 +261,6 @@ func (b *bucket) dataPath(id string) string {
 		return filepath.Join(b.dir, "data", id)
 	}
 	return filepath.Join(b.dir, "data", id[:2], id)
-}
-
-func (b *bucket) metaPath(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	h := hex.EncodeToString(sum[:])
-	if b.flat {
-		return filepath.Join(b.dir, "meta", h+".json")
-	}
-	return filepath.Join(b.dir, "meta", h[:2], h+".json")
 }
 
 // staged is a data file written but not yet part of any object.
@@ -360,7 +422,10 @@ func (b *bucket) remove(key string) (*objectMeta, error) {
 		b.mu.Unlock()
 		return nil, nil
 	}
-	if err := os.Remove(b.metaPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(objectsBucket)).Delete([]byte(key))
+	})
+	if err != nil {
 		b.mu.Unlock()
 		return nil, err
 	}
@@ -390,8 +455,15 @@ func (b *bucket) scan(from string, fn func(*objectMeta) bool) {
 	}
 }
 
+// writeMeta commits m to the index.
 func (b *bucket) writeMeta(m *objectMeta) error {
-	return b.writeJSON(b.metaPath(m.Key), m)
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return b.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(objectsBucket)).Put([]byte(m.Key), data)
+	})
 }
 
 // writeJSON writes v to path atomically: a temporary file renamed into place.
