@@ -49,6 +49,7 @@ type Sequencer struct {
 	ready  atomic.Bool
 	init   sync.Mutex // held while ensure creates the LedgerSeq row
 	group  committer
+	recent recent // rows written lately, for Sequenced
 }
 
 var _ ledger.Sequencer = (*Sequencer)(nil)
@@ -291,6 +292,7 @@ func (s *Sequencer) claim(ctx context.Context, pos uint64, ms []*member) (*batch
 	for try := 0; ; try++ {
 		cerr := s.create(pos, len(all), data, toks.String())
 		if cerr == nil {
+			s.hold(pos, len(all), data, toks.String())
 			return newBatch(pos, all, toks.String())
 		}
 		b, gerr := s.batchAt(ctx, pos)
@@ -337,6 +339,19 @@ func (s *Sequencer) create(pos uint64, n int, data []byte, toks string) error {
 		return fmt.Errorf("ledgerstore: assign %d: %s: %s", pos, r.Error.Code, r.Error.Message)
 	}
 	return fmt.Errorf("ledgerstore: assign %d: no result for the batch row", pos)
+}
+
+// hold keeps the row just written at pos in s.recent. Its entries are
+// split from data, the encoding sent, so that callers changing their entry
+// slices afterwards cannot change what Sequenced returns.
+func (s *Sequencer) hold(pos uint64, n int, data []byte, toks string) {
+	entries, err := decodeBatch(data, n)
+	if err != nil {
+		return // Cannot happen for data from encodeBatch; Sequenced reads the row.
+	}
+	if b, err := newBatch(pos, entries, toks); err == nil {
+		s.recent.add(b)
+	}
 }
 
 // head returns the hint of the chain's end.

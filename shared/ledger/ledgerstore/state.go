@@ -28,6 +28,15 @@ type writer struct {
 
 func (b *batch) end() uint64 { return b.start + uint64(len(b.entries)) }
 
+// size is the bytes of b's entries.
+func (b *batch) size() int {
+	n := 0
+	for _, e := range b.entries {
+		n += len(e)
+	}
+	return n
+}
+
 // firsts returns the first index of each writer's entries in the batch, by
 // token; a token listed twice keeps its first.
 func (b *batch) firsts() map[string]uint64 {
@@ -88,14 +97,27 @@ func (s *Sequencer) batchAt(ctx context.Context, pos uint64) (*batch, error) {
 // past from's batch are read scanWave at a time, concurrently.
 // TODO(#7): batch rows below the integrated size are never deleted, and
 // Assign does not push back when integration falls behind.
+//
+// Rows this Sequencer wrote lately come from memory (see recent); the
+// chain is followed in Tablestore from the first position not held.
 func (s *Sequencer) Sequenced(ctx context.Context, from uint64, max int) ([][]byte, error) {
-	first, err := s.covering(ctx, from)
-	if err != nil || first == nil || max <= 0 {
-		return nil, err
+	if max <= 0 {
+		return nil, nil
 	}
-	out := first.entries[from-first.start:]
-	pos := first.end()
+	var out [][]byte
+	pos := from
+	if !s.recent.endsAt(from) && s.recent.at(from) == nil {
+		first, err := s.covering(ctx, from)
+		if err != nil || first == nil {
+			return nil, err
+		}
+		out, pos = first.entries[from-first.start:], first.end()
+	}
 	for len(out) < max {
+		if b := s.recent.at(pos); b != nil {
+			out, pos = append(out, b.entries...), b.end()
+			continue
+		}
 		bundles, err := s.scanWave(ctx, pos, max-len(out))
 		if err != nil {
 			return nil, err
@@ -237,5 +259,6 @@ func (s *Sequencer) SetState(ctx context.Context, old, next ledger.TreeState) er
 	if err != nil {
 		return fmt.Errorf("ledgerstore: set state %d: %w", next.Size, err)
 	}
+	s.recent.forget(next.Size)
 	return nil
 }
