@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
@@ -415,14 +416,94 @@ func TestRestartKeepsObjects(t *testing.T) {
 func TestUnreferencedDataRemovedOnOpen(t *testing.T) {
 	env := ossemutest.Start(t)
 	b := env.Client(t)
-	put(t, b, "a", []byte("1"))
-	put(t, b, "a", []byte("2"))
-	stray := filepath.Join(env.Dir, env.Bucket, "data", "ffstray")
-	os.WriteFile(stray, []byte("orphan"), 0o644)
+	big := sized(300 << 10) // Above the inline limit: a data file.
+	put(t, b, "a", big)
+	put(t, b, "a", append([]byte("2"), big...))
+	put(t, b, "small", []byte("1"))
+	put(t, b, "small", []byte("2"))
+	env.Server.Close()
+	root := filepath.Join(env.Dir, env.Bucket)
+	os.WriteFile(filepath.Join(root, "data", "ffstray"), []byte("orphan"), 0o644)
+	withIndex(t, filepath.Join(root, "index.db"), func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("data")).Put([]byte("istray"), []byte("orphan"))
+	})
 	env.Restart(t)
-	files, _ := filepath.Glob(filepath.Join(env.Dir, env.Bucket, "data", "*"))
+	files, _ := filepath.Glob(filepath.Join(root, "data", "*"))
 	if len(files) != 1 {
 		t.Errorf("data files after restart = %v, want only the live one", files)
+	}
+	env.Server.Close()
+	var inline []string
+	withIndex(t, filepath.Join(root, "index.db"), func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("data")).ForEach(func(k, _ []byte) error {
+			inline = append(inline, string(k))
+			return nil
+		})
+	})
+	if len(inline) != 1 {
+		t.Errorf("inline data after restart = %q, want only the live one", inline)
+	}
+	env.Restart(t)
+	if got := get(t, env.Client(t), "small"); string(got) != "2" {
+		t.Errorf("small = %q, want 2", got)
+	}
+}
+
+// withIndex runs fn in a write transaction on a closed bucket's index.
+func withIndex(t *testing.T, path string, fn func(*bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSmallAndLargeObjects puts, reads, copies, overwrites and deletes
+// objects on both sides of the inline limit (index entries below it, data
+// files above) and reads them again after a restart.
+func TestSmallAndLargeObjects(t *testing.T) {
+	env := ossemutest.Start(t)
+	b := env.Client(t)
+	sizes := []int{0, 1, 256 << 10, 256<<10 + 1, 1 << 20}
+	for _, n := range sizes {
+		key := fmt.Sprintf("obj-%d", n)
+		data := sized(n)
+		put(t, b, key, data)
+		if got := get(t, b, key); !bytes.Equal(got, data) {
+			t.Fatalf("%s: read %d bytes back, want %d", key, len(got), n)
+		}
+		if n > 10 {
+			got := get(t, b, key, oss.Range(int64(n/2), int64(n/2+9)))
+			if !bytes.Equal(got, data[n/2:n/2+10]) {
+				t.Fatalf("%s: range = %q, want %q", key, got, data[n/2:n/2+10])
+			}
+		}
+		if _, err := b.CopyObject(key, key+"-copy"); err != nil {
+			t.Fatalf("%s: copy: %v", key, err)
+		}
+		put(t, b, key, append([]byte("v2"), data...))
+	}
+	env.Restart(t)
+	b = env.Client(t)
+	for _, n := range sizes {
+		key := fmt.Sprintf("obj-%d", n)
+		if got := get(t, b, key); !bytes.Equal(got, append([]byte("v2"), sized(n)...)) {
+			t.Errorf("%s after restart: %d bytes, not the overwrite", key, len(got))
+		}
+		if err := b.DeleteObject(key); err != nil {
+			t.Fatal(err)
+		}
+		if got := get(t, b, key+"-copy"); !bytes.Equal(got, sized(n)) {
+			t.Errorf("%s-copy after the original's delete: %d bytes, want %d", key, len(got), n)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(env.Dir, env.Bucket, "data", "*"))
+	if len(files) != 2 {
+		t.Errorf("data files = %d, want the 2 copies above the inline limit", len(files))
 	}
 }
 
@@ -433,7 +514,8 @@ func TestUnreferencedDataRemovedOnOpen(t *testing.T) {
 func TestLegacyLayoutImported(t *testing.T) {
 	env := ossemutest.Start(t)
 	b := env.Client(t)
-	put(t, b, "old", []byte("kept"))
+	kept := sized(300 << 10) // Legacy buckets kept every object in a file.
+	put(t, b, "old", kept)
 	put(t, b, "gone", []byte("deleted later"))
 	if err := b.DeleteObject("gone"); err != nil {
 		t.Fatal(err)
@@ -464,21 +546,21 @@ func TestLegacyLayoutImported(t *testing.T) {
 
 	env.Restart(t)
 	b = env.Client(t)
-	if got := string(get(t, b, "old")); got != "kept" {
-		t.Fatalf("old object after restart = %q, want kept", got)
+	if got := get(t, b, "old"); !bytes.Equal(got, kept) {
+		t.Fatalf("old object after restart: %d bytes, want %d", len(got), len(kept))
 	}
 	if _, err := os.Stat(filepath.Join(root, "meta")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("legacy metadata left after import: %v", err)
 	}
-	put(t, b, "old", []byte("new"))
-	put(t, b, "added", []byte("added"))
+	put(t, b, "old", append([]byte("new"), kept...))
+	put(t, b, "added", kept)
 	env.Restart(t)
 	b = env.Client(t)
-	if got := string(get(t, b, "old")); got != "new" {
-		t.Errorf("overwritten object = %q, want new", got)
+	if got := get(t, b, "old"); !bytes.HasPrefix(got, []byte("new")) {
+		t.Errorf("overwritten object starts %q, want new", got[:min(len(got), 3)])
 	}
-	if got := string(get(t, b, "added")); got != "added" {
-		t.Errorf("added object = %q, want added", got)
+	if got := get(t, b, "added"); !bytes.Equal(got, kept) {
+		t.Errorf("added object: %d bytes, want %d", len(got), len(kept))
 	}
 	if got, _ := os.ReadFile(filepath.Join(root, "layout")); string(got) != "sharded\n" {
 		t.Errorf("layout = %q, want sharded", got)

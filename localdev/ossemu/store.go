@@ -1,6 +1,7 @@
 package ossemu
 
 import (
+	"bytes"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,8 +23,9 @@ import (
 
 // Layout of one bucket under Config.Dir:
 //
-//	<bucket>/index.db                 object metadata, a bbolt file (the commit point)
-//	<bucket>/data/<id>                object bytes, immutable once written
+//	<bucket>/index.db                 object metadata, a bbolt file (the commit point),
+//	                                  and the bytes of objects up to inlineMax
+//	<bucket>/data/<id>                bytes of larger objects, immutable once written
 //	<bucket>/uploads/<uploadId>/...   multipart uploads in progress
 //	<bucket>/tmp/                     files being written
 //	<bucket>/layout                   "flat", or "sharded" for data in <hh>/ subdirectories
@@ -35,11 +37,12 @@ import (
 // some file systems creating a file costs near a millisecond, and those
 // metadata files, with the subdirectories, were most of a put's cost.
 //
-// Every write of an object goes to a fresh data file; the object changes when
-// its metadata is committed to index.db, and the old data file is removed
-// afterwards. A crash leaves at worst an unreferenced data file, which the
-// next Open removes. Nothing is fsynced: objects survive a process restart,
-// not a power cut.
+// Every write of an object goes to fresh data (a file, or for small objects
+// an index entry whose id starts with inlinePrefix); the object changes when
+// its metadata is committed to index.db, and the old data is removed
+// afterwards. A crash leaves at worst unreferenced data, which the next Open
+// removes. Nothing is fsynced: objects survive a process restart, not a
+// power cut.
 
 var crcTable = crc64.MakeTable(crc64.ECMA)
 
@@ -88,6 +91,9 @@ const (
 	legacyMetaDir  = "meta"
 	indexFile      = "index.db"
 	objectsBucket  = "objects"
+	dataBucket     = "data" // inline data by id
+	inlinePrefix   = "i"
+	inlineMax      = 256 << 10
 	indexOpenLimit = 2 * time.Second
 )
 
@@ -173,7 +179,10 @@ func (b *bucket) openIndex() error {
 	}
 	b.db = db
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists([]byte(objectsBucket))
+		if _, err := tx.CreateBucketIfNotExists([]byte(objectsBucket)); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists([]byte(dataBucket))
 		return err
 	}); err != nil {
 		return fmt.Errorf("index: %w", err)
@@ -238,6 +247,23 @@ func (b *bucket) load() error {
 	for _, m := range b.objects {
 		used[m.Data] = true
 	}
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		data := tx.Bucket([]byte(dataBucket))
+		var unused [][]byte
+		err := data.ForEach(func(k, _ []byte) error {
+			if !used[string(k)] {
+				unused = append(unused, bytes.Clone(k))
+			}
+			return nil
+		})
+		for _, k := range unused {
+			err = errors.Join(err, data.Delete(k))
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	return filepath.WalkDir(filepath.Join(b.dir, "data"),
 		func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && !used[d.Name()] {
@@ -274,9 +300,44 @@ type staged struct {
 // errTooLarge is returned by stage when the body exceeds its limit.
 var errTooLarge = errors.New("too large")
 
-// stage streams r into a new data file, hashing it on the way. It reads at
-// most limit bytes and fails with errTooLarge if there are more.
+// stage streams r into new data, hashing it on the way: an index entry if
+// r holds at most inlineMax bytes, a data file otherwise. It reads at most
+// limit bytes and fails with errTooLarge if there are more.
 func (b *bucket) stage(r io.Reader, limit int64) (*staged, error) {
+	buf := inlineBuffers.Get().(*[]byte)
+	defer inlineBuffers.Put(buf)
+	n, err := io.ReadFull(r, *buf)
+	switch {
+	case err == nil: // More than inlineMax: a file.
+		return b.stageFile(io.MultiReader(bytes.NewReader(*buf), r), limit)
+	case !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, err
+	case int64(n) > limit:
+		return nil, errTooLarge
+	}
+	data := (*buf)[:n]
+	sum := md5.Sum(data)
+	st := &staged{id: inlinePrefix + newID(), size: int64(n), md5: sum[:],
+		crc: crc64.Checksum(data, crcTable)}
+	// bbolt copies the value when the transaction commits.
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(dataBucket)).Put([]byte(st.id), data)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// inlineBuffers holds the buffers stage reads bodies into: one byte more
+// than inlineMax, to tell a body that fits from one that does not.
+var inlineBuffers = sync.Pool{New: func() any {
+	b := make([]byte, inlineMax+1)
+	return &b
+}}
+
+// stageFile streams r into a new data file.
+func (b *bucket) stageFile(r io.Reader, limit int64) (*staged, error) {
 	id := newID()
 	p := b.dataPath(id)
 	if err := b.mkdirFor(p); err != nil {
@@ -297,6 +358,50 @@ func (b *bucket) stage(r io.Reader, limit int64) (*staged, error) {
 	st.id = id
 	return st, nil
 }
+
+// isInline reports whether the data id names an index entry.
+func isInline(id string) bool { return strings.HasPrefix(id, inlinePrefix) }
+
+// readInline returns a copy of the inline data id.
+func (b *bucket) readInline(id string) ([]byte, error) {
+	var data []byte
+	err := b.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket([]byte(dataBucket)).Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("inline data %s: %w", id, fs.ErrNotExist)
+		}
+		data = bytes.Clone(v)
+		return nil
+	})
+	return data, err
+}
+
+// removeData removes the data id, a file or an index entry.
+func (b *bucket) removeData(id string) {
+	if !isInline(id) {
+		os.Remove(b.dataPath(id))
+		return
+	}
+	_ = b.db.Update(func(tx *bolt.Tx) error { // Left over, it goes at the next open.
+		return tx.Bucket([]byte(dataBucket)).Delete([]byte(id))
+	})
+}
+
+// openData opens the data id for reading.
+func (b *bucket) openData(id string) (io.ReadSeekCloser, error) {
+	if !isInline(id) {
+		return os.Open(b.dataPath(id))
+	}
+	data, err := b.readInline(id)
+	if err != nil {
+		return nil, err
+	}
+	return nopCloser{bytes.NewReader(data)}, nil
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
 
 // copyBuffers holds the buffers bodies are copied through: larger than
 // io.Copy's default, to make fewer write calls.
@@ -321,10 +426,8 @@ func copyHashed(w io.Writer, r io.Reader, limit int64) (*staged, error) {
 	return &staged{size: n, md5: md.Sum(nil), crc: crc.Sum64()}, nil
 }
 
-// discard removes a staged data file that will not be committed.
-func (b *bucket) discard(id string) {
-	os.Remove(b.dataPath(id))
-}
+// discard removes staged data that will not be committed.
+func (b *bucket) discard(id string) { b.removeData(id) }
 
 // lookup returns the metadata of key.
 func (b *bucket) lookup(key string) (*objectMeta, bool) {
@@ -336,14 +439,14 @@ func (b *bucket) lookup(key string) (*objectMeta, bool) {
 
 // open returns the metadata of key and its data, opened under the lock so
 // that a concurrent overwrite cannot remove the file first.
-func (b *bucket) open(key string) (*objectMeta, *os.File, error) {
+func (b *bucket) open(key string) (*objectMeta, io.ReadSeekCloser, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m, ok := b.objects[key]
 	if !ok {
 		return nil, nil, errNoSuchKey()
 	}
-	f, err := os.Open(b.dataPath(m.Data))
+	f, err := b.openData(m.Data)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -369,7 +472,7 @@ func (b *bucket) commit(m *objectMeta, forbidOverwrite bool) (*objectMeta, error
 	}
 	b.mu.Unlock()
 	if exists && old.Data != m.Data {
-		os.Remove(b.dataPath(old.Data))
+		b.removeData(old.Data)
 	}
 	return old, nil
 }
@@ -394,14 +497,25 @@ func (b *bucket) replaceMeta(key string, update func(*objectMeta) (*objectMeta, 
 	return nil
 }
 
-// linkTo gives the data of key a second name, a new data file of dst, for a
-// copy. Data files are immutable, so the copy shares the bytes.
+// linkTo gives the data of key a second name, new data of dst, for a copy.
+// Data files are immutable, so the copy of a file shares its bytes.
 func (b *bucket) linkTo(key string, dst *bucket) (*objectMeta, string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m, ok := b.objects[key]
 	if !ok {
 		return nil, "", errNoSuchKey()
+	}
+	if isInline(m.Data) {
+		data, err := b.readInline(m.Data)
+		if err != nil {
+			return nil, "", err
+		}
+		id := inlinePrefix + newID()
+		err = dst.db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket([]byte(dataBucket)).Put([]byte(id), data)
+		})
+		return m, id, err
 	}
 	id := newID()
 	p := dst.dataPath(id)
@@ -432,7 +546,7 @@ func (b *bucket) remove(key string) (*objectMeta, error) {
 	delete(b.objects, key)
 	b.sorted = nil
 	b.mu.Unlock()
-	os.Remove(b.dataPath(m.Data))
+	b.removeData(m.Data)
 	return m, nil
 }
 

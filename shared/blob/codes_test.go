@@ -132,7 +132,8 @@ func TestOpenDetectsCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	data := bytes.Repeat([]byte("xietong"), 1000)
+	// Above the emulator's inline limit, so that the bytes are in a file.
+	data := bytes.Repeat([]byte("xietong"), 50_000)
 	if err := store.Put(ctx, "k", bytes.NewReader(data), blob.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestOpenDetectsCorruption(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("data files = %v, want one", files)
 	}
-	corrupt := bytes.Repeat([]byte("XIETONG"), 1000)
+	corrupt := bytes.Repeat([]byte("XIETONG"), 50_000)
 	if err := os.WriteFile(files[0], corrupt, 0o644); err != nil {
 		t.Fatal(err)
 	}
