@@ -14,7 +14,7 @@ test:
 
 bench:
 	@mkdir -p build
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./... 2>&1 | tee build/bench.txt
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1x -count 1 ./... 2>&1 | tee build/bench.txt
 
 build:
 	@mkdir -p build
