@@ -108,7 +108,7 @@ func (r *storedRow) clone() *storedRow {
 
 // encode serialises the row for bbolt.
 func (r *storedRow) encode() []byte {
-	b := make([]byte, 0, 64)
+	b := make([]byte, 0, r.encodedSize())
 	b = binary.AppendVarint(b, r.written)
 	b = binary.AppendUvarint(b, uint64(len(r.cols)))
 	for _, c := range r.cols {
@@ -128,6 +128,20 @@ func (r *storedRow) encode() []byte {
 		}
 	}
 	return b
+}
+
+// encodedSize bounds the length of r.encode(): a varint takes at most
+// binary.MaxVarintLen64 bytes. Rows hold blobs up to 2 MiB, and growing the
+// buffer step by step copied each several times.
+func (r *storedRow) encodedSize() int {
+	n := 2 * binary.MaxVarintLen64
+	for _, c := range r.cols {
+		n += 2*binary.MaxVarintLen64 + len(c.name)
+		for _, v := range c.vers {
+			n += 2*binary.MaxVarintLen64 + 1 + len(v.val.raw)
+		}
+	}
+	return n
 }
 
 type rowDecoder struct {
