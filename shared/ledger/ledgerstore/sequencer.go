@@ -49,7 +49,12 @@ type Sequencer struct {
 	ready  atomic.Bool
 	init   sync.Mutex // held while ensure creates the LedgerSeq row
 	group  committer
-	recent recent // rows written lately, for Sequenced
+	recent recent    // rows written lately, for Sequenced
+	last   seenState // the state last read or written, with its ver
+
+	prefixOnce sync.Once
+	prefix     string        // of plain Assigns' tokens
+	count      atomic.Uint64 // plain Assigns so far
 }
 
 var _ ledger.Sequencer = (*Sequencer)(nil)
@@ -82,7 +87,7 @@ type Intent interface {
 // are written together as one batch row when they fit (group commit); each
 // caller still gets its own contiguous indexes.
 func (s *Sequencer) Assign(ctx context.Context, entries [][]byte) (uint64, error) {
-	return s.AssignOnce(ctx, newToken(), entries, new(memIntent))
+	return s.AssignOnce(ctx, s.newToken(), entries, new(memIntent))
 }
 
 // AssignOnce assigns entries as one batch, at most once for token: callers
@@ -292,8 +297,7 @@ func (s *Sequencer) claim(ctx context.Context, pos uint64, ms []*member) (*batch
 	for try := 0; ; try++ {
 		cerr := s.create(pos, len(all), data, toks.String())
 		if cerr == nil {
-			s.hold(pos, len(all), data, toks.String())
-			return newBatch(pos, all, toks.String())
+			return s.hold(pos, len(all), data, toks.String())
 		}
 		b, gerr := s.batchAt(ctx, pos)
 		if gerr == nil {
@@ -341,17 +345,20 @@ func (s *Sequencer) create(pos uint64, n int, data []byte, toks string) error {
 	return fmt.Errorf("ledgerstore: assign %d: no result for the batch row", pos)
 }
 
-// hold keeps the row just written at pos in s.recent. Its entries are
-// split from data, the encoding sent, so that callers changing their entry
-// slices afterwards cannot change what Sequenced returns.
-func (s *Sequencer) hold(pos uint64, n int, data []byte, toks string) {
+// hold keeps the row just written at pos in s.recent and returns it. Its
+// entries are split from data, the encoding sent, so that callers changing
+// their entry slices afterwards cannot change what Sequenced returns.
+func (s *Sequencer) hold(pos uint64, n int, data []byte, toks string) (*batch, error) {
 	entries, err := decodeBatch(data, n)
 	if err != nil {
-		return // Cannot happen for data from encodeBatch; Sequenced reads the row.
+		return nil, fmt.Errorf("ledgerstore: batch %d: %w", pos, err)
 	}
-	if b, err := newBatch(pos, entries, toks); err == nil {
-		s.recent.add(b)
+	b, err := newBatch(pos, entries, toks)
+	if err != nil {
+		return nil, err
 	}
+	s.recent.add(b)
+	return b, nil
 }
 
 // head returns the hint of the chain's end.
@@ -424,11 +431,17 @@ func (m *memIntent) Save(_ context.Context, pos uint64) error {
 	return nil
 }
 
-// newToken returns a random writer token.
-func newToken() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails since Go 1.24
-	return hex.EncodeToString(b[:])
+// newToken returns a writer token for a plain Assign: this Sequencer's
+// random prefix and a count. Tokens go into every batch row, one per
+// writer, so they are kept short; two Sequencers share a prefix with odds
+// of one in 2^64.
+func (s *Sequencer) newToken() string {
+	s.prefixOnce.Do(func() {
+		var b [8]byte
+		_, _ = rand.Read(b[:]) // never fails since Go 1.24
+		s.prefix = hex.EncodeToString(b[:]) + "."
+	})
+	return s.prefix + strconv.FormatUint(s.count.Add(1), 36)
 }
 
 // pause waits before retry try+1 of a request whose outcome was unclear.

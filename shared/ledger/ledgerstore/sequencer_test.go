@@ -346,3 +346,35 @@ func testSetState(t *testing.T, seq ledger.Sequencer) {
 		t.Errorf("%d concurrent SetStates from the same state won, want 1", n)
 	}
 }
+
+// TestSetStateAfterAnotherInstance checks that an instance which read the
+// state, and so skips reading it again in SetState, still loses to another
+// instance that moved the state meanwhile, and wins once it reads again.
+func TestSetStateAfterAnotherInstance(t *testing.T) {
+	ctx := context.Background()
+	db, env := newDB(t)
+	a := newSequencer(t, db)
+	b := newSeqClient(t, env.NewClient(), a.origin)
+	st, err := a.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := ledger.TreeState{Size: 5, Root: bytes.Repeat([]byte{5}, 32)}
+	if err := b.SetState(ctx, st, moved); err != nil {
+		t.Fatal(err)
+	}
+	stale := ledger.TreeState{Size: 7, Root: bytes.Repeat([]byte{7}, 32)}
+	if err := a.SetState(ctx, st, stale); !errors.Is(err, ledger.ErrConflict) {
+		t.Fatalf("SetState from a state another instance moved: %v, want ErrConflict", err)
+	}
+	cur, err := a.State(ctx)
+	if err != nil || cur.Size != moved.Size {
+		t.Fatalf("state = %+v, %v; want size %d", cur, err, moved.Size)
+	}
+	if err := a.SetState(ctx, cur, stale); err != nil {
+		t.Fatalf("SetState from the state read again: %v", err)
+	}
+	if err := b.SetState(ctx, moved, ledger.TreeState{Size: 9}); !errors.Is(err, ledger.ErrConflict) {
+		t.Fatalf("the other instance's stale SetState: %v, want ErrConflict", err)
+	}
+}

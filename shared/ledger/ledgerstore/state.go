@@ -238,27 +238,67 @@ func (s *Sequencer) state(ctx context.Context) (ledger.TreeState, int64, error) 
 		return ledger.TreeState{}, 0, fmt.Errorf("ledgerstore: state: %w", err)
 	}
 	st := ledger.TreeState{Size: uint64(row.Int(colSize)), Root: row.Bytes(colRoot)}
+	s.remember(st, row.Ver())
 	return st, row.Ver(), nil
 }
 
-// SetState implements ledger.Sequencer with a ver-checked update.
+// seenState is the state this Sequencer last read or wrote, with the
+// LedgerSeq row's ver then.
+type seenState struct {
+	mu  sync.Mutex
+	st  ledger.TreeState
+	ver int64
+}
+
+func (s *Sequencer) remember(st ledger.TreeState, ver int64) {
+	s.last.mu.Lock()
+	defer s.last.mu.Unlock()
+	if ver >= s.last.ver {
+		s.last.st, s.last.ver = st, ver
+	}
+}
+
+// knownVer returns the ver of the LedgerSeq row when this Sequencer last
+// saw state st in it, or 0.
+func (s *Sequencer) knownVer(st ledger.TreeState) int64 {
+	s.last.mu.Lock()
+	defer s.last.mu.Unlock()
+	if s.last.ver == 0 || s.last.st.Size != st.Size || !bytes.Equal(s.last.st.Root, st.Root) {
+		return 0
+	}
+	return s.last.ver
+}
+
+// SetState implements ledger.Sequencer with a ver-checked update. When this
+// Sequencer last saw old in the row (Integrate reads the state first), the
+// ver it saw then is checked and the row is not read again.
 func (s *Sequencer) SetState(ctx context.Context, old, next ledger.TreeState) error {
-	cur, ver, err := s.state(ctx)
-	if err != nil {
-		return err
+	if next.Size < old.Size {
+		return fmt.Errorf("ledgerstore: set state %d: below %d: %w",
+			next.Size, old.Size, ledger.ErrConflict)
 	}
-	if cur.Size != old.Size || !bytes.Equal(cur.Root, old.Root) || next.Size < old.Size {
-		return fmt.Errorf("ledgerstore: set state %d: state is %d: %w",
-			next.Size, cur.Size, ledger.ErrConflict)
+	ver := s.knownVer(old)
+	if ver == 0 {
+		cur, v, err := s.state(ctx)
+		if err != nil {
+			return err
+		}
+		if cur.Size != old.Size || !bytes.Equal(cur.Root, old.Root) {
+			return fmt.Errorf("ledgerstore: set state %d: state is %d: %w",
+				next.Size, cur.Size, ledger.ErrConflict)
+		}
+		ver = v
 	}
-	_, err = s.db.Update(ctx, tables.LedgerSeq.Name, s.seqKey(), ver, tables.Change{
-		Set: tables.Cols{colSize: int64(next.Size), colRoot: bytes.Clone(next.Root)}})
+	root := bytes.Clone(next.Root)
+	nver, err := s.db.Update(ctx, tables.LedgerSeq.Name, s.seqKey(), ver, tables.Change{
+		Set: tables.Cols{colSize: int64(next.Size), colRoot: root}})
 	if errors.Is(err, tables.ErrConflict) {
 		return fmt.Errorf("ledgerstore: set state %d: %w: %w", next.Size, ledger.ErrConflict, err)
 	}
 	if err != nil {
 		return fmt.Errorf("ledgerstore: set state %d: %w", next.Size, err)
 	}
+	s.remember(ledger.TreeState{Size: next.Size, Root: root}, nver)
 	s.recent.forget(next.Size)
 	return nil
 }
