@@ -713,3 +713,49 @@ func TestErrorDocuments(t *testing.T) {
 		t.Errorf("anonymous GET = %d %s, want 403 AccessDenied", status, body)
 	}
 }
+
+// cutReader gives n bytes, then fails as a dropped connection would.
+type cutReader struct{ n int }
+
+func (c *cutReader) Read(p []byte) (int, error) {
+	if c.n == 0 {
+		return 0, errors.New("connection dropped")
+	}
+	k := min(len(p), c.n)
+	clear(p[:k])
+	c.n -= k
+	return k, nil
+}
+
+// TestCutBodyStoresNothing sends PUTs whose bodies stop short of their
+// Content-Length, small (inline) and large (a file): neither may become
+// the object, and an object already at the key must stay as it was.
+func TestCutBodyStoresNothing(t *testing.T) {
+	env := ossemutest.Start(t)
+	b := env.Client(t)
+	put(t, b, "kept", []byte("old"))
+	for _, size := range []int{1000, 1 << 20} {
+		for _, key := range []string{"new", "kept"} {
+			url, err := b.SignURL(key, oss.HTTPPut, 60)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, err := http.NewRequest(http.MethodPut, url, &cutReader{n: size / 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.ContentLength = int64(size)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+				t.Fatalf("PUT of %d bytes cut at half: %s, want the request to fail",
+					size, resp.Status)
+			}
+		}
+		if ok, err := b.IsObjectExist("new"); err != nil || ok {
+			t.Errorf("after a cut %d-byte PUT: object exists %v (%v), want none", size, ok, err)
+		}
+		if got := get(t, b, "kept"); string(got) != "old" {
+			t.Errorf("after a cut %d-byte PUT over it: %d bytes, want old", size, len(got))
+		}
+	}
+}

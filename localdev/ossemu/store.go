@@ -306,21 +306,33 @@ var errTooLarge = errors.New("too large")
 func (b *bucket) stage(r io.Reader, limit int64) (*staged, error) {
 	buf := inlineBuffers.Get().(*[]byte)
 	defer inlineBuffers.Put(buf)
-	n, err := io.ReadFull(r, *buf)
-	switch {
-	case err == nil: // More than inlineMax: a file.
+	// Not io.ReadFull: it reports a body that ends early as it reports one
+	// cut off (the client gone), io.ErrUnexpectedEOF, and a cut body must
+	// fail, not become the object.
+	n := 0
+	for n < len(*buf) {
+		k, err := r.Read((*buf)[n:])
+		n += k
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if n == len(*buf) { // More than inlineMax: a file.
 		return b.stageFile(io.MultiReader(bytes.NewReader(*buf), r), limit)
-	case !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, err
-	case int64(n) > limit:
+	}
+	if int64(n) > limit {
 		return nil, errTooLarge
 	}
 	data := (*buf)[:n]
 	sum := md5.Sum(data)
 	st := &staged{id: inlinePrefix + newID(), size: int64(n), md5: sum[:],
 		crc: crc64.Checksum(data, crcTable)}
-	// bbolt copies the value when the transaction commits.
-	err = b.db.Update(func(tx *bolt.Tx) error {
+	// bbolt refers to data until the transaction commits, not after: the
+	// buffer can go back to the pool.
+	err := b.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(dataBucket)).Put([]byte(st.id), data)
 	})
 	if err != nil {

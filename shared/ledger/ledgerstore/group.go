@@ -24,7 +24,7 @@ type committer struct {
 	leading bool
 	busy    bool          // the last batch had more than one caller
 	full    chan struct{} // signalled when the queue holds a full batch
-	arrived chan struct{} // signalled when a caller joins the queue
+	last    time.Time     // when the latest caller joined the queue
 }
 
 // Bounds of a leader's linger. Callers released by a batch come back within
@@ -50,14 +50,14 @@ func (c *committer) assign(ctx context.Context, m *member,
 		done: make(chan struct{}), lead: make(chan struct{}, 1)}
 	c.mu.Lock()
 	if c.full == nil {
-		c.full, c.arrived = make(chan struct{}, 1), make(chan struct{}, 1)
+		c.full = make(chan struct{}, 1)
 	}
 	c.queue = append(c.queue, w)
 	c.queued, c.bytes = c.queued+len(m.entries), c.bytes+w.size
+	c.last = time.Now()
 	if c.isFull() {
 		signal(c.full)
 	}
-	signal(c.arrived)
 	if !c.leading {
 		c.leading = true
 		w.lead <- struct{}{}
@@ -87,29 +87,36 @@ func signal(ch chan struct{}) {
 }
 
 // linger waits, if the committer is busy, until a full batch is queued, no
-// caller has joined for lingerGap, maxLinger passes or ctx ends.
+// caller has joined for lingerGap, maxLinger passes or ctx ends. Callers do
+// not wake the leader as they join: it sleeps until lingerGap after the
+// latest arrival it knows of and then looks again, so a burst of callers
+// costs it a few wake-ups, not one each.
 func (c *committer) linger(ctx context.Context) {
 	c.mu.Lock()
-	wait := c.busy && !c.isFull()
+	wait, last := c.busy && !c.isFull(), c.last
 	c.mu.Unlock()
 	if !wait {
 		return
 	}
-	deadline := time.NewTimer(maxLinger)
-	defer deadline.Stop()
+	end := time.Now().Add(maxLinger)
+	t := time.NewTimer(min(time.Until(last.Add(lingerGap)), time.Until(end)))
+	defer t.Stop()
 	for {
-		gap := time.NewTimer(lingerGap)
 		select {
-		case <-c.arrived:
-			gap.Stop()
-			continue
 		case <-c.full:
-		case <-gap.C:
-		case <-deadline.C:
+			return
 		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-		gap.Stop()
-		return
+		c.mu.Lock()
+		last = c.last
+		c.mu.Unlock()
+		next := min(time.Until(last.Add(lingerGap)), time.Until(end))
+		if next <= 0 {
+			return
+		}
+		t.Reset(next)
 	}
 }
 
