@@ -152,10 +152,45 @@ func (l *Log) latest(ctx context.Context) (*Checkpoint, error) {
 
 // storeLatest stores c as the latest checkpoint unless a concurrent Publish has
 // stored a larger one meanwhile, which is then returned instead.
-// TODO(#7): this narrows but does not close the race between two
-// publishers; a conditional put (If-Match on the checkpoint's ETag) in
-// ObjectStore would close it. Either way both checkpoints are consistent.
+//
+// With a Sequencer that records publications, the record decides: c is
+// raised there (unless larger is recorded), then the recorded checkpoint is
+// put, and put again while the record moves on under it. Whoever puts last
+// read the record after its put and found what it put, and the record only
+// grows, so the stored checkpoint ends as the largest recorded. Without one,
+// a publisher that read an older latest checkpoint may still overwrite a
+// newer one; both are consistent.
 func (l *Log) storeLatest(ctx context.Context, c *Checkpoint) (*Checkpoint, error) {
+	pubs, ok := l.seq.(Publications)
+	if !ok {
+		return l.storeUnrecorded(ctx, c)
+	}
+	raw, err := pubs.RaisePublished(ctx, c.Size, c.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: publish %d: %w", c.Size, err)
+	}
+	for range maxRepublish {
+		if err := l.store.Put(ctx, CheckpointPath, raw, false); err != nil {
+			return nil, fmt.Errorf("ledger: publish %d: %w", c.Size, err)
+		}
+		now, err := pubs.Published(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: publish %d: %w", c.Size, err)
+		}
+		if bytes.Equal(now, raw) {
+			return openCheckpoint(raw, l.verifier, l.policy)
+		}
+		raw = now
+	}
+	return nil, fmt.Errorf("ledger: publish %d: the recorded checkpoint kept moving: %w",
+		c.Size, ErrConflict)
+}
+
+// maxRepublish bounds the puts of one storeLatest while others publish.
+const maxRepublish = 16
+
+// storeUnrecorded is storeLatest for a Sequencer without Publications.
+func (l *Log) storeUnrecorded(ctx context.Context, c *Checkpoint) (*Checkpoint, error) {
 	cur, err := l.latest(ctx)
 	if err != nil {
 		return nil, err

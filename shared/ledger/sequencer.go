@@ -33,15 +33,51 @@ type Sequencer interface {
 	SetState(ctx context.Context, old, next TreeState) error
 }
 
+// Publications is implemented by a Sequencer that also records the latest
+// published checkpoint, atomically. Publish uses it, when there, so that two
+// publishers racing never leave the smaller checkpoint as the latest.
+type Publications interface {
+	// RaisePublished records raw, a checkpoint of size, as the latest
+	// published unless a larger one is recorded, and returns the one
+	// recorded afterwards (raw itself, or the larger one). One of the same
+	// size is replaced: a later Publish of a size adds cosignatures.
+	RaisePublished(ctx context.Context, size uint64, raw []byte) ([]byte, error)
+	// Published returns the checkpoint recorded last, or nil if none is.
+	Published(ctx context.Context) ([]byte, error)
+}
+
 // MemSequencer is an in-memory Sequencer. The zero value is ready to use.
 type MemSequencer struct {
 	mu      sync.Mutex
 	base    uint64 // index of pending[0]
 	pending [][]byte
 	state   TreeState
+	pubSize uint64
+	pub     []byte // the latest published checkpoint
 }
 
-var _ Sequencer = (*MemSequencer)(nil)
+var (
+	_ Sequencer    = (*MemSequencer)(nil)
+	_ Publications = (*MemSequencer)(nil)
+)
+
+// RaisePublished implements Publications.
+func (m *MemSequencer) RaisePublished(_ context.Context, size uint64, raw []byte) ([]byte,
+	error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pub == nil || size >= m.pubSize {
+		m.pubSize, m.pub = size, bytes.Clone(raw)
+	}
+	return bytes.Clone(m.pub), nil
+}
+
+// Published implements Publications.
+func (m *MemSequencer) Published(context.Context) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return bytes.Clone(m.pub), nil
+}
 
 // Assign implements Sequencer.
 func (m *MemSequencer) Assign(ctx context.Context, entries [][]byte) (uint64, error) {

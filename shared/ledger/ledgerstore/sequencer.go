@@ -30,6 +30,8 @@ const (
 	colNext = "next" // hint: a chain position at or before the chain's end
 	colSize = "size" // integrated tree size
 	colRoot = "root" // integrated root hash
+	colPub  = "pub"  // size of the latest published checkpoint
+	colCP   = "cp"   // the latest published checkpoint
 	colN    = "n"    // entries in the batch
 	colData = "data" // the entries, each with a big-endian uint16 length
 	colToks = "toks" // the writers: "<entries> <token>\n" each, in order
@@ -57,7 +59,10 @@ type Sequencer struct {
 	count      atomic.Uint64 // plain Assigns so far
 }
 
-var _ ledger.Sequencer = (*Sequencer)(nil)
+var (
+	_ ledger.Sequencer    = (*Sequencer)(nil)
+	_ ledger.Publications = (*Sequencer)(nil)
+)
 
 // NewSequencer returns the sequencer of the log named origin in db, which
 // must declare tables.LedgerSeq and tables.LedgerEntry.

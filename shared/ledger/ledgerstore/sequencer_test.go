@@ -378,3 +378,46 @@ func TestSetStateAfterAnotherInstance(t *testing.T) {
 		t.Fatalf("the other instance's stale SetState: %v, want ErrConflict", err)
 	}
 }
+
+// TestRaisePublished checks the published checkpoint recorded in the
+// LedgerSeq row: never lowered, replaced at the same size, the largest of
+// concurrent raises from two instances, and seen by both.
+func TestRaisePublished(t *testing.T) {
+	ctx := context.Background()
+	db, env := newDB(t)
+	a := newSequencer(t, db)
+	b := newSeqClient(t, env.NewClient(), a.origin)
+	if got, err := a.Published(ctx); err != nil || got != nil {
+		t.Fatalf("new log: published %q, %v; want none", got, err)
+	}
+	steps := []struct {
+		size      uint64
+		raw, want string
+	}{
+		{10, "cp10", "cp10"},
+		{5, "cp5", "cp10"},       // Smaller: not lowered.
+		{10, "cp10+w", "cp10+w"}, // Same size, more cosignatures: replaced.
+		{12, "cp12", "cp12"},
+	}
+	for _, s := range steps {
+		got, err := a.RaisePublished(ctx, s.size, []byte(s.raw))
+		if err != nil || string(got) != s.want {
+			t.Fatalf("RaisePublished(%d, %s) = %q, %v; want %s", s.size, s.raw, got, err, s.want)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 40 {
+		seq := []*Sequencer{a, b}[i%2]
+		wg.Go(func() {
+			if _, err := seq.RaisePublished(ctx, uint64(13+i), fmt.Appendf(nil, "cp%d", 13+i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, seq := range []*Sequencer{a, b} {
+		if got, err := seq.Published(ctx); err != nil || string(got) != "cp52" {
+			t.Errorf("after concurrent raises: published %q, %v; want cp52", got, err)
+		}
+	}
+}

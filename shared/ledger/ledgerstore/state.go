@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
+
 	"github.com/xietong/xietong/shared/ledger"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -301,4 +303,46 @@ func (s *Sequencer) SetState(ctx context.Context, old, next ledger.TreeState) er
 	s.remember(ledger.TreeState{Size: next.Size, Root: root}, nver)
 	s.recent.forget(next.Size)
 	return nil
+}
+
+// RaisePublished implements ledger.Publications with one conditional update
+// of the LedgerSeq row (applied unless the recorded size is larger) and a
+// read of what it holds afterwards.
+func (s *Sequencer) RaisePublished(ctx context.Context, size uint64, raw []byte) ([]byte,
+	error) {
+	if err := s.ensure(ctx); err != nil {
+		return nil, err
+	}
+	pk := new(tablestore.PrimaryKey)
+	pk.AddPrimaryKeyColumn(tables.LedgerSeq.PrimaryKey[0].Name, s.logKey)
+	uc := &tablestore.UpdateRowChange{TableName: tables.LedgerSeq.Name, PrimaryKey: pk}
+	uc.PutColumn(colPub, int64(size))
+	uc.PutColumn(colCP, raw)
+	uc.SetCondition(tablestore.RowExistenceExpectation_EXPECT_EXIST)
+	notLarger := tablestore.NewSingleColumnCondition(colPub, tablestore.CT_LESS_EQUAL,
+		int64(size))
+	notLarger.FilterIfMissing = false // None recorded yet: raise.
+	notLarger.LatestVersionOnly = true
+	uc.SetColumnCondition(notLarger)
+	_, err := s.db.Client().UpdateRow(&tablestore.UpdateRowRequest{UpdateRowChange: uc})
+	err = tables.MapErr("raise published", strconv.FormatUint(size, 10), err)
+	if err != nil && !errors.Is(err, tables.ErrConflict) { // Conflict: a larger one is there.
+		return nil, fmt.Errorf("ledgerstore: %w", err)
+	}
+	return s.Published(ctx)
+}
+
+// Published implements ledger.Publications.
+func (s *Sequencer) Published(ctx context.Context) ([]byte, error) {
+	if err := s.ensure(ctx); err != nil {
+		return nil, err
+	}
+	row, err := s.db.Get(ctx, tables.LedgerSeq.Name, s.seqKey(), tables.Columns(colCP))
+	if errors.Is(err, tables.ErrNotFound) {
+		return nil, nil // The row holds no checkpoint yet: none is answered.
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledgerstore: published: %w", err)
+	}
+	return row.Bytes(colCP), nil
 }
