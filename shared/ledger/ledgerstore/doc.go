@@ -15,7 +15,8 @@
 // position.
 //
 // Concurrent calls in one process share batch rows (group commit; under load
-// a leader waits up to 5 ms for a full batch). Each row
+// a leader waits up to 5 ms for a full batch, while callers keep coming
+// within 2 ms of each other). Each row
 // lists its writers' tokens, so a writer tells its own earlier attempt (an
 // SDK retry, a crash) from a rival's. [Sequencer.AssignOnce] builds
 // exactly-once assignment on that: the caller's [Intent] durably records the
@@ -23,10 +24,17 @@
 // concurrent duplicate in another process, looks at that position first.
 //
 // Batch rows stay after integration (the integrator may read any index);
-// the tiles and bundles in OSS are the published copy. Sequenced reads the
-// bundle partitions it needs a few at a time, concurrently.
+// the tiles and bundles in OSS are the published copy. Rows never change
+// once written, so a Sequencer keeps the rows it wrote lately in memory and
+// Sequenced takes them from there; it reads the bundle partitions it still
+// needs a few at a time, concurrently. SetState checks the ver of the
+// LedgerSeq row that the Sequencer saw with the old state, without reading
+// the row again.
 //
 // Objects. Tiles and entry bundles are written with forbid-overwrite; an
 // existing byte-identical object counts as written, a different one is a
-// conflict. The checkpoint is overwritten.
+// conflict. The checkpoint is overwritten; the LedgerSeq row records the
+// latest one too ("pub", "cp"), raised with a condition that never lowers
+// it, so that racing publishers leave the largest (see
+// [ledger.Publications]).
 package ledgerstore
