@@ -40,20 +40,16 @@ func BenchmarkIntegrate(b *testing.B) {
 // sequencer from 20 concurrent writers on one Sequencer (group commit) and
 // on four (four instances racing for positions).
 func BenchmarkAssign(b *testing.B) {
-	for _, instances := range []int{1, 4} {
-		b.Run(fmt.Sprintf("instances=%d", instances), func(b *testing.B) {
+	for _, n := range []int{1, 4} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			db, env := newDB(b)
-			seqs := []*Sequencer{newSequencer(b, db)}
-			for len(seqs) < instances {
-				seqs = append(seqs, newSeqClient(b, env.NewClient(), seqs[0].origin))
-			}
+			seqs := instances(b, n)
 			const writers = 20
 			for b.Loop() {
 				var wg sync.WaitGroup
 				for w := range writers {
 					wg.Go(func() {
-						if _, err := seqs[w%instances].Assign(ctx, [][]byte{entry(w)}); err != nil {
+						if _, err := seqs[w%n].Assign(ctx, [][]byte{entry(w)}); err != nil {
 							b.Error(err)
 						}
 					})

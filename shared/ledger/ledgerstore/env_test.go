@@ -60,6 +60,18 @@ func newSeqClient(t testing.TB, client *tablestore.TableStoreClient, origin stri
 	return seq
 }
 
+// instances returns the sequencers of one fresh log in n function
+// instances, each but the first over its own SDK client.
+func instances(t testing.TB, n int) []*Sequencer {
+	t.Helper()
+	db, env := newDB(t)
+	seqs := []*Sequencer{newSequencer(t, db)}
+	for len(seqs) < n {
+		seqs = append(seqs, newSeqClient(t, env.NewClient(), seqs[0].origin))
+	}
+	return seqs
+}
+
 // newLog returns a log with the key of origin over the drivers.
 func newLog(t testing.TB, store ledger.ObjectStore, seq ledger.Sequencer, skey string,
 	maxBatch int) *ledger.Log {

@@ -15,9 +15,8 @@ import (
 // nothing, and that integrated rows are forgotten.
 func TestSequencedFromRecent(t *testing.T) {
 	ctx := context.Background()
-	db, env := newDB(t)
-	a := newSequencer(t, db)
-	b := newSeqClient(t, env.NewClient(), a.origin)
+	seqs := instances(t, 3)
+	a, b, fresh := seqs[0], seqs[1], seqs[2]
 	var mine [][]byte // entry slices a's callers own
 	n := 0
 	for i, size := range []int{3, 1, 256, 7, 250, 2, 9, 256, 1, 40} {
@@ -36,7 +35,6 @@ func TestSequencedFromRecent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fresh := newSeqClient(t, env.NewClient(), a.origin)
 	check := func() {
 		t.Helper()
 		for _, from := range []uint64{0, 1, 3, 4, 100, 260, 266, 267, 516, 517, 600, 1024, 1025} {

@@ -352,9 +352,8 @@ func testSetState(t *testing.T, seq ledger.Sequencer) {
 // instance that moved the state meanwhile, and wins once it reads again.
 func TestSetStateAfterAnotherInstance(t *testing.T) {
 	ctx := context.Background()
-	db, env := newDB(t)
-	a := newSequencer(t, db)
-	b := newSeqClient(t, env.NewClient(), a.origin)
+	seqs := instances(t, 2)
+	a, b := seqs[0], seqs[1]
 	st, err := a.State(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -374,7 +373,8 @@ func TestSetStateAfterAnotherInstance(t *testing.T) {
 	if err := a.SetState(ctx, cur, stale); err != nil {
 		t.Fatalf("SetState from the state read again: %v", err)
 	}
-	if err := b.SetState(ctx, moved, ledger.TreeState{Size: 9}); !errors.Is(err, ledger.ErrConflict) {
+	err = b.SetState(ctx, moved, ledger.TreeState{Size: 9})
+	if !errors.Is(err, ledger.ErrConflict) {
 		t.Fatalf("the other instance's stale SetState: %v, want ErrConflict", err)
 	}
 }
@@ -384,9 +384,8 @@ func TestSetStateAfterAnotherInstance(t *testing.T) {
 // concurrent raises from two instances, and seen by both.
 func TestRaisePublished(t *testing.T) {
 	ctx := context.Background()
-	db, env := newDB(t)
-	a := newSequencer(t, db)
-	b := newSeqClient(t, env.NewClient(), a.origin)
+	seqs := instances(t, 2)
+	a, b := seqs[0], seqs[1]
 	if got, err := a.Published(ctx); err != nil || got != nil {
 		t.Fatalf("new log: published %q, %v; want none", got, err)
 	}
@@ -409,7 +408,8 @@ func TestRaisePublished(t *testing.T) {
 	for i := range 40 {
 		seq := []*Sequencer{a, b}[i%2]
 		wg.Go(func() {
-			if _, err := seq.RaisePublished(ctx, uint64(13+i), fmt.Appendf(nil, "cp%d", 13+i)); err != nil {
+			raw := fmt.Appendf(nil, "cp%d", 13+i)
+			if _, err := seq.RaisePublished(ctx, uint64(13+i), raw); err != nil {
 				t.Error(err)
 			}
 		})
