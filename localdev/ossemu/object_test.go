@@ -20,6 +20,7 @@ import (
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/xietong/xietong/localdev/boltblob"
 	"github.com/xietong/xietong/localdev/ossemu"
 	"github.com/xietong/xietong/localdev/ossemu/ossemutest"
 )
@@ -425,7 +426,8 @@ func TestUnreferencedDataRemovedOnOpen(t *testing.T) {
 	root := filepath.Join(env.Dir, env.Bucket)
 	os.WriteFile(filepath.Join(root, "data", "ffstray"), []byte("orphan"), 0o644)
 	withIndex(t, filepath.Join(root, "index.db"), func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte("data")).Put([]byte("istray"), []byte("orphan"))
+		_, err := boltblob.Put(tx.Bucket([]byte("blobs")), []byte("orphan"))
+		return err
 	})
 	env.Restart(t)
 	files, _ := filepath.Glob(filepath.Join(root, "data", "*"))
@@ -433,15 +435,15 @@ func TestUnreferencedDataRemovedOnOpen(t *testing.T) {
 		t.Errorf("data files after restart = %v, want only the live one", files)
 	}
 	env.Server.Close()
-	var inline []string
+	var inline []uint64
 	withIndex(t, filepath.Join(root, "index.db"), func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte("data")).ForEach(func(k, _ []byte) error {
-			inline = append(inline, string(k))
+		return boltblob.IDs(tx.Bucket([]byte("blobs")), func(id uint64) error {
+			inline = append(inline, id)
 			return nil
 		})
 	})
 	if len(inline) != 1 {
-		t.Errorf("inline data after restart = %q, want only the live one", inline)
+		t.Errorf("inline data after restart = %v, want only the live one", inline)
 	}
 	env.Restart(t)
 	if got := get(t, env.Client(t), "small"); string(got) != "2" {

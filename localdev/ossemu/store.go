@@ -14,17 +14,21 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/xietong/xietong/localdev/boltblob"
 )
 
 // Layout of one bucket under Config.Dir:
 //
 //	<bucket>/index.db                 object metadata, a bbolt file (the commit point),
-//	                                  and the bytes of objects up to inlineMax
+//	                                  and the bytes of objects up to inlineMax, in
+//	                                  chunks (package boltblob)
 //	<bucket>/data/<id>                bytes of larger objects, immutable once written
 //	<bucket>/uploads/<uploadId>/...   multipart uploads in progress
 //	<bucket>/tmp/                     files being written
@@ -38,7 +42,7 @@ import (
 // metadata files, with the subdirectories, were most of a put's cost.
 //
 // Every write of an object goes to fresh data (a file, or for small objects
-// an index entry whose id starts with inlinePrefix); the object changes when
+// an inline value, whose id is inlinePrefix and its number); the object changes when
 // its metadata is committed to index.db, and the old data is removed
 // afterwards. A crash leaves at worst unreferenced data, which the next Open
 // removes. Nothing is fsynced: objects survive a process restart, not a
@@ -91,7 +95,7 @@ const (
 	legacyMetaDir  = "meta"
 	indexFile      = "index.db"
 	objectsBucket  = "objects"
-	dataBucket     = "data" // inline data by id
+	dataBucket     = "blobs" // inline data, chunked (boltblob)
 	inlinePrefix   = "i"
 	inlineMax      = 256 << 10
 	indexOpenLimit = 2 * time.Second
@@ -249,15 +253,15 @@ func (b *bucket) load() error {
 	}
 	err = b.db.Update(func(tx *bolt.Tx) error {
 		data := tx.Bucket([]byte(dataBucket))
-		var unused [][]byte
-		err := data.ForEach(func(k, _ []byte) error {
-			if !used[string(k)] {
-				unused = append(unused, bytes.Clone(k))
+		var unused []uint64
+		err := boltblob.IDs(data, func(id uint64) error {
+			if !used[inlineID(id)] {
+				unused = append(unused, id)
 			}
 			return nil
 		})
-		for _, k := range unused {
-			err = errors.Join(err, data.Delete(k))
+		for _, id := range unused {
+			err = errors.Join(err, boltblob.Delete(data, id))
 		}
 		return err
 	})
@@ -328,16 +332,14 @@ func (b *bucket) stage(r io.Reader, limit int64) (*staged, error) {
 	}
 	data := (*buf)[:n]
 	sum := md5.Sum(data)
-	st := &staged{id: inlinePrefix + newID(), size: int64(n), md5: sum[:],
-		crc: crc64.Checksum(data, crcTable)}
+	st := &staged{size: int64(n), md5: sum[:], crc: crc64.Checksum(data, crcTable)}
 	// bbolt refers to data until the transaction commits, not after: the
 	// buffer can go back to the pool.
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(dataBucket)).Put([]byte(st.id), data)
-	})
+	id, err := b.putInline(data)
 	if err != nil {
 		return nil, err
 	}
+	st.id = id
 	return st, nil
 }
 
@@ -371,40 +373,68 @@ func (b *bucket) stageFile(r io.Reader, limit int64) (*staged, error) {
 	return st, nil
 }
 
-// isInline reports whether the data id names an index entry.
+// isInline reports whether the data id names inline data.
 func isInline(id string) bool { return strings.HasPrefix(id, inlinePrefix) }
 
-// readInline returns a copy of the inline data id.
-func (b *bucket) readInline(id string) ([]byte, error) {
+// inlineID is the data id of the inline value seq.
+func inlineID(seq uint64) string { return inlinePrefix + strconv.FormatUint(seq, 10) }
+
+// inlineSeq is the value of the inline data id.
+func inlineSeq(id string) (uint64, error) {
+	seq, err := strconv.ParseUint(strings.TrimPrefix(id, inlinePrefix), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("inline data id %q: %w", id, err)
+	}
+	return seq, nil
+}
+
+// putInline stores data as a new inline value of the bucket's index and
+// returns its data id.
+func (b *bucket) putInline(data []byte) (string, error) {
+	var seq uint64
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		seq, err = boltblob.Put(tx.Bucket([]byte(dataBucket)), data)
+		return err
+	})
+	return inlineID(seq), err
+}
+
+// readInline returns a copy of the inline data id, of size bytes.
+func (b *bucket) readInline(id string, size int64) ([]byte, error) {
+	seq, err := inlineSeq(id)
+	if err != nil {
+		return nil, err
+	}
 	var data []byte
-	err := b.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket([]byte(dataBucket)).Get([]byte(id))
-		if v == nil {
-			return fmt.Errorf("inline data %s: %w", id, fs.ErrNotExist)
-		}
-		data = bytes.Clone(v)
-		return nil
+	err = b.db.View(func(tx *bolt.Tx) error {
+		data, err = boltblob.Get(tx.Bucket([]byte(dataBucket)), seq, int(size))
+		return err
 	})
 	return data, err
 }
 
-// removeData removes the data id, a file or an index entry.
+// removeData removes the data id, a file or inline.
 func (b *bucket) removeData(id string) {
 	if !isInline(id) {
 		os.Remove(b.dataPath(id))
 		return
 	}
+	seq, err := inlineSeq(id)
+	if err != nil {
+		return
+	}
 	_ = b.db.Update(func(tx *bolt.Tx) error { // Left over, it goes at the next open.
-		return tx.Bucket([]byte(dataBucket)).Delete([]byte(id))
+		return boltblob.Delete(tx.Bucket([]byte(dataBucket)), seq)
 	})
 }
 
-// openData opens the data id for reading.
-func (b *bucket) openData(id string) (io.ReadSeekCloser, error) {
-	if !isInline(id) {
-		return os.Open(b.dataPath(id))
+// openData opens the data of m for reading.
+func (b *bucket) openData(m *objectMeta) (io.ReadSeekCloser, error) {
+	if !isInline(m.Data) {
+		return os.Open(b.dataPath(m.Data))
 	}
-	data, err := b.readInline(id)
+	data, err := b.readInline(m.Data, m.Size)
 	if err != nil {
 		return nil, err
 	}
@@ -458,7 +488,7 @@ func (b *bucket) open(key string) (*objectMeta, io.ReadSeekCloser, error) {
 	if !ok {
 		return nil, nil, errNoSuchKey()
 	}
-	f, err := b.openData(m.Data)
+	f, err := b.openData(m)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -519,14 +549,11 @@ func (b *bucket) linkTo(key string, dst *bucket) (*objectMeta, string, error) {
 		return nil, "", errNoSuchKey()
 	}
 	if isInline(m.Data) {
-		data, err := b.readInline(m.Data)
+		data, err := b.readInline(m.Data, m.Size)
 		if err != nil {
 			return nil, "", err
 		}
-		id := inlinePrefix + newID()
-		err = dst.db.Update(func(tx *bolt.Tx) error {
-			return tx.Bucket([]byte(dataBucket)).Put([]byte(id), data)
-		})
+		id, err := dst.putInline(data)
 		return m, id, err
 	}
 	id := newID()

@@ -479,6 +479,10 @@ func (s *Server) deleteTable(q *request) (proto.Message, *apiError) {
 }
 
 func dropTableTx(tx *bolt.Tx, name string) error {
+	err := tx.DeleteBucket(chunksBucket(name))
+	if err != nil && err != bolt.ErrBucketNotFound {
+		return err
+	}
 	if err := tx.DeleteBucket(rowBucket(name)); err != nil && err != bolt.ErrBucketNotFound {
 		return err
 	}

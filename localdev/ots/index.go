@@ -68,7 +68,7 @@ func (s *Server) buildIndexRows(tx *bolt.Tx, base, im *tableMeta) error {
 	now := s.nowMS()
 	kinds := base.kinds()
 	return src.ForEach(func(k, v []byte) error {
-		row, err := decodeStoredRow(v)
+		row, err := rowStore{tx, src, base.Name}.decode(v)
 		if err != nil {
 			return err
 		}

@@ -364,7 +364,9 @@ func (r *pbReader) value() (value, error) {
 		if len(body) < 4 || int(binary.LittleEndian.Uint32(body)) != len(body)-4 {
 			return value{}, errCorrupt
 		}
-		v.raw = append([]byte(nil), body[4:]...)
+		// Not copied: the buffer is the request's own (decoded from its
+		// protobuf), and values outlive neither it nor the request.
+		v.raw = body[4:len(body):len(body)]
 	case kindInfMin, kindInfMax, kindAutoInc:
 		if len(body) != 0 {
 			return value{}, errCorrupt

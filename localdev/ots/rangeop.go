@@ -120,7 +120,7 @@ func (sc *rangeScan) run(tx *bolt.Tx) error {
 	k, v := sc.first(c)
 	scanned := 0
 	for ; k != nil && sc.inRange(k); k, v = sc.step(c) {
-		stored, err := decodeStoredRow(v)
+		stored, err := rowStore{tx, b, sc.spec.meta.Name}.decode(v)
 		if err != nil {
 			return err
 		}

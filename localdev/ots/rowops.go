@@ -121,7 +121,7 @@ func (s *Server) readPoint(rs *readSpec, pkBuf []byte) ([]byte, Capacity, *apiEr
 		if b == nil {
 			return nil
 		}
-		stored, err := loadRow(b, encodeKey(pk))
+		stored, err := rowStore{tx, b, rs.meta.Name}.get(encodeKey(pk))
 		if err != nil {
 			return err
 		}

@@ -249,7 +249,7 @@ func (s *Server) apply(tx *bolt.Tx, w *rowWrite, now int64) writeResult {
 		return writeResult{err: e}
 	}
 	key := encodeKey(w.pk)
-	old, err := loadRow(b, key)
+	old, err := rowStore{tx, b, w.meta.Name}.get(key)
 	if err != nil {
 		return writeResult{err: internalf(err)}
 	}
@@ -395,9 +395,9 @@ func (s *Server) store(tx *bolt.Tx, b *bolt.Bucket, w *rowWrite, key []byte,
 		if w.op == otsprotocol.OperationType_UPDATE && !existed {
 			return nil
 		}
-		err = b.Delete(key)
+		err = rowStore{tx, b, w.meta.Name}.delete(key)
 	} else {
-		err = b.Put(key, next.encode())
+		err = rowStore{tx, b, w.meta.Name}.put(key, next)
 	}
 	if err != nil {
 		return err
@@ -480,14 +480,6 @@ func (s *Server) assignAutoInc(tx *bolt.Tx, w *rowWrite) *apiError {
 		w.pk[i] = value{kind: kindInt, num: int64(n)}
 	}
 	return nil
-}
-
-func loadRow(b *bolt.Bucket, key []byte) (*storedRow, error) {
-	v := b.Get(key)
-	if v == nil {
-		return nil, nil
-	}
-	return decodeStoredRow(v)
 }
 
 // view returns the readable part of a stored row: versions within TTL,
