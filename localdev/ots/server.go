@@ -176,23 +176,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // readBody reads up to maxBody+1 bytes of r's body, into a buffer sized by
 // its Content-Length when that is within the limit (batch rows are large,
-// and io.ReadAll would grow its buffer step by step).
-func readBody(r *http.Request) ([]byte, error) {
-	if r.ContentLength <= 0 || r.ContentLength > maxBody {
-		return io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+// and io.ReadAll would grow its buffer step by step). Bodies of
+// pooledBody bytes or more are read into a pooled buffer, which release
+// gives back: nothing may refer to the body after.
+func readBody(r *http.Request) (body []byte, release func(), err error) {
+	n := r.ContentLength
+	if n <= 0 || n > maxBody {
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		return body, func() {}, err
 	}
-	// The server ends the body at its Content-Length.
-	buf := make([]byte, r.ContentLength)
-	_, err := io.ReadFull(r.Body, buf)
-	return buf, err
+	if n < pooledBody {
+		body = make([]byte, n)
+		_, err = io.ReadFull(r.Body, body) // The server ends the body at n.
+		return body, func() {}, err
+	}
+	buf := bodies.Get().(*[]byte)
+	if int64(cap(*buf)) < n {
+		*buf = make([]byte, n)
+	}
+	body = (*buf)[:n]
+	_, err = io.ReadFull(r.Body, body)
+	return body, func() { bodies.Put(buf) }, err
 }
+
+// pooledBody is the body size from which readBody uses a pooled buffer.
+const pooledBody = 32 << 10
+
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
 
 func (s *Server) serve(action string, r *http.Request) (proto.Message, bool, *apiError) {
 	if r.Method != http.MethodPost {
 		return nil, false, &apiError{http.StatusMethodNotAllowed, codeMethodNotAllowed,
 			"Only POST method for requests is supported."}
 	}
-	body, err := readBody(r)
+	body, release, err := readBody(r)
+	defer release() // Handlers decode the body into copies (proto.Unmarshal).
 	if err != nil {
 		return nil, false, invalidf("Failed to read request body.")
 	}
