@@ -101,6 +101,11 @@ func (s *Server) batchWriteRow(q *request) (proto.Message, *apiError) {
 		return nil, e
 	}
 	results := make([][]writeResult, len(writes))
+	defer func() { // After the commit, which copies what the buffers hold.
+		for _, ws := range writes {
+			releaseScratch(ws...)
+		}
+	}()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		now := s.nowMS()
 		for i, ws := range writes {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -20,6 +21,9 @@ const largeRow = 16 << 10
 // with the varint of its write time, never negative, so never 0x01 (the
 // varint of -1).
 var chunkMarker = []byte{0x01, 0x00, 'C'}
+
+// rowBuffers holds the buffers rows are encoded into for a write.
+var rowBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // chunksBucket names the bucket of table's row chunks.
 func chunksBucket(table string) []byte { return []byte("c:" + table) }
@@ -60,12 +64,16 @@ func (s rowStore) decode(v []byte) (*storedRow, error) {
 	return decodeStoredRow(enc)
 }
 
-// put stores r at key, replacing what was there.
-func (s rowStore) put(key []byte, r *storedRow) error {
+// put stores r at key, replacing what was there. Its encoding goes into a
+// pooled buffer, added to scratch: bbolt refers to it until the commit.
+func (s rowStore) put(key []byte, r *storedRow, scratch *[]*[]byte) error {
 	if err := s.dropChunks(key); err != nil {
 		return err
 	}
-	enc := r.encode()
+	buf := rowBuffers.Get().(*[]byte)
+	*buf = r.appendTo((*buf)[:0])
+	*scratch = append(*scratch, buf)
+	enc := *buf
 	if len(enc) <= largeRow {
 		return s.rows.Put(key, enc)
 	}

@@ -3,6 +3,7 @@ package ots
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"sort"
 )
 
@@ -107,8 +108,11 @@ func (r *storedRow) clone() *storedRow {
 }
 
 // encode serialises the row for bbolt.
-func (r *storedRow) encode() []byte {
-	b := make([]byte, 0, r.encodedSize())
+func (r *storedRow) encode() []byte { return r.appendTo(nil) }
+
+// appendTo appends r's encoding to b, growing it once to the size needed.
+func (r *storedRow) appendTo(b []byte) []byte {
+	b = slices.Grow(b, r.encodedSize())
 	b = binary.AppendVarint(b, r.written)
 	b = binary.AppendUvarint(b, uint64(len(r.cols)))
 	for _, c := range r.cols {

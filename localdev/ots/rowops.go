@@ -25,6 +25,7 @@ func (s *Server) writeOne(table string, op otsprotocol.OperationType, change []b
 		return writeResult{}, e
 	}
 	var res writeResult
+	defer releaseScratch(w) // After the commit, which copies what the buffers hold.
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		res = s.apply(tx, w, s.nowMS())
 		if res.err != nil && res.err.code == codeInternal {

@@ -28,6 +28,20 @@ type rowWrite struct {
 	cond    *filterNode
 	ret     otsprotocol.ReturnType
 	retCols []string
+	// scratch holds pooled buffers bbolt refers to until the commit:
+	// release them after it (releaseScratch).
+	scratch []*[]byte
+}
+
+// releaseScratch gives back the pooled buffers of writes whose transaction
+// has ended.
+func releaseScratch(ws ...*rowWrite) {
+	for _, w := range ws {
+		for _, buf := range w.scratch {
+			rowBuffers.Put(buf)
+		}
+		w.scratch = nil
+	}
 }
 
 // writeResult is the outcome of applying one rowWrite.
@@ -397,7 +411,7 @@ func (s *Server) store(tx *bolt.Tx, b *bolt.Bucket, w *rowWrite, key []byte,
 		}
 		err = rowStore{tx, b, w.meta.Name}.delete(key)
 	} else {
-		err = rowStore{tx, b, w.meta.Name}.put(key, next)
+		err = rowStore{tx, b, w.meta.Name}.put(key, next, &w.scratch)
 	}
 	if err != nil {
 		return err
