@@ -441,8 +441,10 @@ func (b *bucket) openData(m *objectMeta) (io.ReadSeekCloser, error) {
 	return nopCloser{bytes.NewReader(data)}, nil
 }
 
+// nopCloser reads inline data from memory.
 type nopCloser struct{ *bytes.Reader }
 
+// Close implements io.Closer; there is nothing to release.
 func (nopCloser) Close() error { return nil }
 
 // copyBuffers holds the buffers bodies are copied through: larger than
