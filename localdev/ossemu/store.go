@@ -42,9 +42,9 @@ import (
 // metadata files, with the subdirectories, were most of a put's cost.
 //
 // Every write of an object goes to fresh data (a file, or for small objects
-// an inline value, whose id is inlinePrefix and its number); the object changes when
-// its metadata is committed to index.db, and the old data is removed
-// afterwards. A crash leaves at worst unreferenced data, which the next Open
+// an inline value, whose id is inlinePrefix and its number); the object
+// changes when its metadata is committed to index.db, and the old data is
+// removed afterwards. A crash leaves at worst unreferenced data, which the next Open
 // removes. Nothing is fsynced: objects survive a process restart, not a
 // power cut.
 
@@ -87,7 +87,8 @@ type bucket struct {
 	dirs sync.Map // directories known to exist
 }
 
-// The layout file and its two contents.
+// A bucket's files and index: names, the layout file's two contents, and
+// the largest object kept inline.
 const (
 	layoutFile     = "layout"
 	flatLayout     = "flat\n"
