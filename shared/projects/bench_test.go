@@ -5,27 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path"
 	"strconv"
-	"sync/atomic"
 	"testing"
 
+	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/tables"
 )
-
-// readCounter counts the read requests that reach the Tablestore emulator.
-type readCounter struct{ n atomic.Int64 }
-
-func (c *readCounter) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch path.Base(r.URL.Path) {
-		case "GetRow", "GetRange", "BatchGetRow":
-			c.n.Add(1)
-		}
-		h.ServeHTTP(w, r)
-	})
-}
 
 // seedProjects writes n project rows of the university with today's
 // summaries, straight into the table.
@@ -62,13 +48,13 @@ func (st *stack) seedProjects(n int) {
 func BenchmarkExecutiveView(b *testing.B) {
 	for _, n := range []int{10, 1000, 10000} {
 		b.Run(fmt.Sprintf("projects=%d", n), func(b *testing.B) {
-			var c readCounter
-			st := newStackVia(b, c.wrap)
+			var c otstest.ReadCounter
+			st := newStackVia(b, c.Wrap)
 			st.seedProjects(n)
 			st.as(president)
 			// The first view of the day rebuilds the portfolio from the rows.
 			st.must(president, "GET", "/api/views/executive", nil, http.StatusOK, nil)
-			c.n.Store(0)
+			c.N.Store(0)
 			b.ResetTimer()
 			for range b.N {
 				var v ExecutiveView
@@ -79,7 +65,7 @@ func BenchmarkExecutiveView(b *testing.B) {
 				}
 				st.log = nil
 			}
-			b.ReportMetric(float64(c.n.Load())/float64(b.N), "reads/op")
+			b.ReportMetric(float64(c.N.Load())/float64(b.N), "reads/op")
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -183,16 +184,16 @@ func TestDepartmentView(t *testing.T) {
 // number of rows once the day's portfolio is built, that writes keep it up
 // to date, and that a new day or a lost shard rebuilds it from the rows.
 func TestPortfolioKeptOnWrite(t *testing.T) {
-	var c readCounter
-	st := newStackVia(t, c.wrap)
+	var c otstest.ReadCounter
+	st := newStackVia(t, c.Wrap)
 	ps := st.portfolio()
 	view := func(query string) (ExecutiveView, int64) {
 		t.Helper()
 		st.as(president)
-		before := c.n.Load()
+		before := c.N.Load()
 		var v ExecutiveView
 		st.must(president, "GET", "/api/views/executive"+query, nil, http.StatusOK, &v)
-		return v, c.n.Load() - before
+		return v, c.N.Load() - before
 	}
 	if v, _ := view(""); v.Total.Projects != 4 {
 		t.Fatalf("first view: %d projects, want 4", v.Total.Projects)

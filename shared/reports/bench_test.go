@@ -5,29 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/http"
-	"path"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/projects"
 	"github.com/xietong/xietong/shared/tables"
 )
-
-// requestCounter counts the read requests that reach the emulator.
-type requestCounter struct{ n atomic.Int64 }
-
-func (c *requestCounter) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch path.Base(r.URL.Path) {
-		case "GetRow", "GetRange", "BatchGetRow":
-			c.n.Add(1)
-		}
-		h.ServeHTTP(w, r)
-	})
-}
 
 // The shape of a benchmark project.
 const (
@@ -175,8 +160,8 @@ func benchTask(j int, users []string, begin, today plan.Date) plan.Task {
 func BenchmarkWeeklyOrgReport(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("projects=%d", n), func(b *testing.B) {
-			var c requestCounter
-			st := newStackVia(b, Config{}, c.wrap)
+			var c otstest.ReadCounter
+			st := newStackVia(b, Config{}, c.Wrap)
 			at := start.AddDate(0, 0, 4) // Monday 2026-12-07
 			t0 := time.Now()
 			st.seedBench(n, plan.DateOf(at))
@@ -191,7 +176,7 @@ func BenchmarkWeeklyOrgReport(b *testing.B) {
 				b.Fatal(err)
 			}
 			load := time.Since(t1)
-			c.n.Store(0)
+			c.N.Store(0)
 			var rows, recipients int64
 			byTable := map[string]int64{}
 			b.ResetTimer()
@@ -222,7 +207,7 @@ func BenchmarkWeeklyOrgReport(b *testing.B) {
 				"scanned_rows_per_task")
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(n),
 				"ms_per_project")
-			b.ReportMetric(float64(c.n.Load())/float64(b.N), "reads/op")
+			b.ReportMetric(float64(c.N.Load())/float64(b.N), "reads/op")
 			b.ReportMetric(float64(recipients)/float64(b.N), "reports/op")
 			b.ReportMetric(seed.Seconds(), "seed-s")
 			b.ReportMetric(float64(load.Milliseconds()), "load-ms")

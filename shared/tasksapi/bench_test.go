@@ -4,26 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/plan"
 )
-
-// readCounter counts the read requests that reach the Tablestore emulator.
-type readCounter struct{ n atomic.Int64 }
-
-func (c *readCounter) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch path.Base(r.URL.Path) {
-		case "GetRow", "GetRange", "BatchGetRow":
-			c.n.Add(1)
-		}
-		h.ServeHTTP(w, r)
-	})
-}
 
 // seedStaff writes n projects per organization (owned alternately by the
 // university and the supplier), each with 8 tasks of which 4 are dev1's,
@@ -69,8 +55,8 @@ func (st *stack) seedStaff(n int) {
 // 4 concurrent clients per core over HTTP: requests per second, and the
 // Tablestore reads per request.
 func BenchmarkStaffView(b *testing.B) {
-	var reads readCounter
-	st := newStackVia(b, reads.wrap)
+	var reads otstest.ReadCounter
+	st := newStackVia(b, reads.Wrap)
 	st.seedStaff(5)
 	a := st.must(http.StatusOK, dev1, "GET", "/api/tasks/me", nil)
 	var first MyTasks
@@ -78,7 +64,7 @@ func BenchmarkStaffView(b *testing.B) {
 	if len(first.Items) != 40 {
 		b.Fatalf("staff view has %d tasks, want 40", len(first.Items))
 	}
-	reads.n.Store(0)
+	reads.N.Store(0)
 	b.SetParallelism(4)
 	began := time.Now()
 	b.ResetTimer()
@@ -92,5 +78,5 @@ func BenchmarkStaffView(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(began).Seconds(), "req/s")
-	b.ReportMetric(float64(reads.n.Load())/float64(b.N), "reads/req")
+	b.ReportMetric(float64(reads.N.Load())/float64(b.N), "reads/req")
 }

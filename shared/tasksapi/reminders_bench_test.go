@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/plan"
 )
 
@@ -46,15 +47,15 @@ func (st *stack) seedReminders(n int) {
 func BenchmarkReminderReads(b *testing.B) {
 	for _, n := range []int{10, 1000} {
 		b.Run(fmt.Sprintf("open_tasks=%d", n), func(b *testing.B) {
-			var reads readCounter
-			st := newStackVia(b, reads.wrap)
+			var reads otstest.ReadCounter
+			st := newStackVia(b, reads.Wrap)
 			st.seedReminders(n)
 			rem, err := NewReminders(st.db, Config{Now: st.clock.Now})
 			if err != nil {
 				b.Fatal(err)
 			}
 			var rep ReminderReport
-			reads.n.Store(0)
+			reads.N.Store(0)
 			b.ResetTimer()
 			for range b.N {
 				if rep, err = rem.RunCorp(context.Background(), uni); err != nil {
@@ -65,7 +66,7 @@ func BenchmarkReminderReads(b *testing.B) {
 			if rep.Candidates != 3 || rep.DueTomorrow != 1 || rep.Overdue != 1 {
 				b.Fatalf("report %+v, want 3 candidates: 1 due tomorrow, 1 overdue", rep)
 			}
-			b.ReportMetric(float64(reads.n.Load())/float64(b.N), "reads/run")
+			b.ReportMetric(float64(reads.N.Load())/float64(b.N), "reads/run")
 			b.ReportMetric(float64(rep.Users), "members")
 		})
 	}

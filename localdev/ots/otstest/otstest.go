@@ -7,7 +7,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aliyun/aliyun-tablestore-go-sdk/tablestore"
@@ -89,4 +91,19 @@ func Store(t testing.TB, cfg ots.Config, wrap func(http.Handler) http.Handler) (
 		t.Fatalf("otstest: %v", err)
 	}
 	return db, env
+}
+
+// ReadCounter counts the read requests (GetRow, GetRange, BatchGetRow) that
+// reach the emulator through its Wrap, which Store takes as wrap.
+type ReadCounter struct{ N atomic.Int64 }
+
+// Wrap returns h counting the read requests it serves in c.N.
+func (c *ReadCounter) Wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch path.Base(r.URL.Path) {
+		case "GetRow", "GetRange", "BatchGetRow":
+			c.N.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
