@@ -18,6 +18,7 @@ import (
 	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/blob"
 	"github.com/xietong/xietong/shared/blob/blobtest"
+	"github.com/xietong/xietong/shared/httpapi/httpapitest"
 	"github.com/xietong/xietong/shared/ledgerreq"
 	"github.com/xietong/xietong/shared/runtime"
 	"github.com/xietong/xietong/shared/session"
@@ -193,34 +194,12 @@ func (r reply) code() string {
 // unless it is a string.
 func (st *stack) call(who, method, path string, body any) reply {
 	st.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = bytes.NewReader([]byte(b))
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			st.t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, st.api.URL+path, rd)
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	token := ""
 	if who != "" {
-		req.Header.Set("Authorization", "Bearer "+st.token(who))
+		token = st.token(who)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := httpapitest.Do(st.t, nil,
+		httpapitest.Request(st.t, method, st.api.URL+path, body, token))
 	return reply{resp.StatusCode, raw}
 }
 

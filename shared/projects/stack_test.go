@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/dingtalk"
 	"github.com/xietong/xietong/shared/directory"
+	"github.com/xietong/xietong/shared/httpapi/httpapitest"
 	"github.com/xietong/xietong/shared/session"
 	"github.com/xietong/xietong/shared/tables"
 )
@@ -176,33 +176,12 @@ func (st *stack) as(uid string) string {
 // do sends one request as uid ("" for none) and records the exchange.
 func (st *stack) do(uid, method, path string, body any, hdr ...string) (int, []byte) {
 	st.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			st.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, st.api.URL+path, rd)
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	token := ""
 	if uid != "" {
-		req.Header.Set("Authorization", "Bearer "+st.as(uid))
+		token = st.as(uid)
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
+	resp, out := httpapitest.Do(st.t, nil,
+		httpapitest.Request(st.t, method, st.api.URL+path, body, token, hdr...))
 	st.mu.Lock()
 	st.log = append(st.log, exchange{viewer: uid, method: method, path: path,
 		status: resp.StatusCode, body: out})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -19,6 +18,7 @@ import (
 	"github.com/xietong/xietong/localdev/ots/otstest"
 	"github.com/xietong/xietong/shared/dingtalk"
 	"github.com/xietong/xietong/shared/directory"
+	"github.com/xietong/xietong/shared/httpapi/httpapitest"
 	"github.com/xietong/xietong/shared/plan"
 	"github.com/xietong/xietong/shared/projects"
 	"github.com/xietong/xietong/shared/session"
@@ -170,36 +170,16 @@ func (a answer) errorCode() string {
 // Idempotency-Key.
 func (st *stack) do(uid, method, path string, body any, idem string) answer {
 	st.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			st.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, st.api.URL+path, rd)
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	token := ""
 	if uid != "" {
-		req.Header.Set("Authorization", "Bearer "+st.token(uid))
+		token = st.token(uid)
 	}
+	var hdr []string
 	if idem != "" {
-		req.Header.Set("Idempotency-Key", idem)
+		hdr = []string{"Idempotency-Key", idem}
 	}
-	resp, err := st.client.Do(req)
-	if err != nil {
-		st.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		st.t.Fatal(err)
-	}
+	resp, b := httpapitest.Do(st.t, st.client,
+		httpapitest.Request(st.t, method, st.api.URL+path, body, token, hdr...))
 	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
 	if st.seen != nil {
 		st.seen(method, path, a)
