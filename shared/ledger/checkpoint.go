@@ -153,19 +153,13 @@ func (l *Log) latest(ctx context.Context) (*Checkpoint, error) {
 // storeLatest stores c as the latest checkpoint unless a concurrent Publish has
 // stored a larger one meanwhile, which is then returned instead.
 //
-// With a Sequencer that records publications, the record decides: c is
-// raised there (unless larger is recorded), then the recorded checkpoint is
-// put, and put again while the record moves on under it. Whoever puts last
-// read the record after its put and found what it put, and the record only
-// grows, so the stored checkpoint ends as the largest recorded. Without one,
-// a publisher that read an older latest checkpoint may still overwrite a
-// newer one; both are consistent.
+// The sequencer's record decides: c is raised there (unless larger is
+// recorded), then the recorded checkpoint is put, and put again while the
+// record moves on under it. Whoever puts last read the record after its put
+// and found what it put, and the record only grows, so the stored checkpoint
+// ends as the largest recorded.
 func (l *Log) storeLatest(ctx context.Context, c *Checkpoint) (*Checkpoint, error) {
-	pubs, ok := l.seq.(Publications)
-	if !ok {
-		return l.storeUnrecorded(ctx, c)
-	}
-	raw, err := pubs.RaisePublished(ctx, c.Size, c.Raw)
+	raw, err := l.seq.RaisePublished(ctx, c.Size, c.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: publish %d: %w", c.Size, err)
 	}
@@ -173,7 +167,7 @@ func (l *Log) storeLatest(ctx context.Context, c *Checkpoint) (*Checkpoint, erro
 		if err := l.store.Put(ctx, CheckpointPath, raw, false); err != nil {
 			return nil, fmt.Errorf("ledger: publish %d: %w", c.Size, err)
 		}
-		now, err := pubs.Published(ctx)
+		now, err := l.seq.Published(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: publish %d: %w", c.Size, err)
 		}
@@ -188,21 +182,6 @@ func (l *Log) storeLatest(ctx context.Context, c *Checkpoint) (*Checkpoint, erro
 
 // maxRepublish bounds the puts of one storeLatest while others publish.
 const maxRepublish = 16
-
-// storeUnrecorded is storeLatest for a Sequencer without Publications.
-func (l *Log) storeUnrecorded(ctx context.Context, c *Checkpoint) (*Checkpoint, error) {
-	cur, err := l.latest(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if cur != nil && cur.Size > c.Size {
-		return cur, nil
-	}
-	if err := l.store.Put(ctx, CheckpointPath, c.Raw, false); err != nil {
-		return nil, fmt.Errorf("ledger: publish %d: %w", c.Size, err)
-	}
-	return c, nil
-}
 
 // checkExtends verifies, from the tiles, that st extends the published prev.
 func (l *Log) checkExtends(ctx context.Context, prev *Checkpoint, st TreeState) error {

@@ -31,16 +31,12 @@ type Sequencer interface {
 	// still old, and fails with ErrConflict otherwise. Entries below next.Size
 	// may then be forgotten.
 	SetState(ctx context.Context, old, next TreeState) error
-}
-
-// Publications is implemented by a Sequencer that also records the latest
-// published checkpoint, atomically. Publish uses it, when there, so that two
-// publishers racing never leave the smaller checkpoint as the latest.
-type Publications interface {
 	// RaisePublished records raw, a checkpoint of size, as the latest
-	// published unless a larger one is recorded, and returns the one
-	// recorded afterwards (raw itself, or the larger one). One of the same
-	// size is replaced: a later Publish of a size adds cosignatures.
+	// published unless a larger one is recorded, atomically, and returns
+	// the one recorded afterwards (raw itself, or the larger one). One of
+	// the same size is replaced: a later Publish of a size adds
+	// cosignatures. Publish relies on it so that two publishers racing
+	// never leave the smaller checkpoint as the latest.
 	RaisePublished(ctx context.Context, size uint64, raw []byte) ([]byte, error)
 	// Published returns the checkpoint recorded last, or nil if none is.
 	Published(ctx context.Context) ([]byte, error)
@@ -56,12 +52,9 @@ type MemSequencer struct {
 	pub     []byte // the latest published checkpoint
 }
 
-var (
-	_ Sequencer    = (*MemSequencer)(nil)
-	_ Publications = (*MemSequencer)(nil)
-)
+var _ Sequencer = (*MemSequencer)(nil)
 
-// RaisePublished implements Publications.
+// RaisePublished implements Sequencer.
 func (m *MemSequencer) RaisePublished(_ context.Context, size uint64, raw []byte) ([]byte,
 	error) {
 	m.mu.Lock()
@@ -72,7 +65,7 @@ func (m *MemSequencer) RaisePublished(_ context.Context, size uint64, raw []byte
 	return bytes.Clone(m.pub), nil
 }
 
-// Published implements Publications.
+// Published implements Sequencer.
 func (m *MemSequencer) Published(context.Context) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

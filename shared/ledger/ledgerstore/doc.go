@@ -36,5 +36,5 @@
 // conflict. The checkpoint is overwritten; the LedgerSeq row records the
 // latest one too ("pub", "cp"), raised with a condition that never lowers
 // it, so that racing publishers leave the largest (see
-// [ledger.Publications]).
+// [ledger.Sequencer]).
 package ledgerstore

@@ -59,10 +59,7 @@ type Sequencer struct {
 	count      atomic.Uint64 // plain Assigns so far
 }
 
-var (
-	_ ledger.Sequencer    = (*Sequencer)(nil)
-	_ ledger.Publications = (*Sequencer)(nil)
-)
+var _ ledger.Sequencer = (*Sequencer)(nil)
 
 // NewSequencer returns the sequencer of the log named origin in db, which
 // must declare tables.LedgerSeq and tables.LedgerEntry.

@@ -305,7 +305,7 @@ func (s *Sequencer) SetState(ctx context.Context, old, next ledger.TreeState) er
 	return nil
 }
 
-// RaisePublished implements ledger.Publications with one conditional update
+// RaisePublished implements ledger.Sequencer with one conditional update
 // of the LedgerSeq row (applied unless the recorded size is larger) and a
 // read of what it holds afterwards.
 func (s *Sequencer) RaisePublished(ctx context.Context, size uint64, raw []byte) ([]byte,
@@ -332,7 +332,7 @@ func (s *Sequencer) RaisePublished(ctx context.Context, size uint64, raw []byte)
 	return s.Published(ctx)
 }
 
-// Published implements ledger.Publications.
+// Published implements ledger.Sequencer.
 func (s *Sequencer) Published(ctx context.Context) ([]byte, error) {
 	if err := s.ensure(ctx); err != nil {
 		return nil, err
